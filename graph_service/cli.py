@@ -1,0 +1,201 @@
+"""``graph-service``: a thin command line over the same functions the web faces use."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+import pyoxigraph
+
+from .config import Settings
+from .formats import Kind, by_name, formats_of
+from .loading import LoadError, load, validate_paths
+from .store import GraphStore, StoreError, open_store
+
+
+class Context:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._store: GraphStore | None = None
+
+    @property
+    def store(self) -> GraphStore:
+        if self._store is None:
+            self._store = open_store(self.settings)
+        return self._store
+
+
+pass_context = click.make_pass_decorator(Context)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--store", "store_path", type=click.Path(path_type=Path), help="Store folder (AIWATCH_STORE_PATH).")
+@click.option("--base-iri", help="Base of persistent IRIs (AIWATCH_BASE_IRI).")
+@click.option("--backend", type=click.Choice(["oxigraph", "remote"]), help="Store backend (AIWATCH_BACKEND).")
+@click.version_option(package_name="aiwatch-graph-service")
+@click.pass_context
+def main(ctx: click.Context, store_path: Path | None, base_iri: str | None, backend: str | None) -> None:
+    """AI Watch knowledge graph service: load, validate, query and serve the graph."""
+    ctx.obj = Context(Settings.from_env(store_path=store_path, base_iri=base_iri, backend=backend))
+
+
+def _fail(summary: str, lines: list[str]) -> None:
+    for line in lines:
+        click.echo(line, err=True)
+    raise click.ClickException(summary)
+
+
+@main.command("load")
+@click.option("--force", is_flag=True, help="Publish even if the sources are unchanged.")
+@pass_context
+def load_command(context: Context, force: bool) -> None:
+    """Parse ontology/ and data/, validate with shapes/, publish atomically (or change nothing)."""
+    try:
+        result = load(context.settings, context.store, force=force, progress=lambda m: click.echo(m, err=True))
+    except LoadError as error:
+        _fail(str(error), error.problems)
+    except StoreError as error:
+        raise click.ClickException(str(error)) from error
+    for line in result.report.lines():
+        click.echo(line, err=True)
+    if result.changed:
+        click.echo(f"published version {result.version.digest}: {result.triples:,} quads from "
+                   f"{len(result.sources)} sources")
+
+
+@main.command("validate")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@pass_context
+def validate_command(context: Context, paths: tuple[Path, ...]) -> None:
+    """Validate RDF files or folders (any RDF syntax) with the project's SHACL shapes."""
+    try:
+        report = validate_paths(paths, context.settings)
+    except LoadError as error:
+        _fail(str(error), error.problems)
+    for line in report.lines():
+        click.echo(line)
+    if not report.conforms:
+        raise click.ClickException(f"{len(report.violations)} violation(s)")
+    click.echo(f"conforms ({len(report.findings)} warning(s))", err=True)
+
+
+@main.command("import")
+@click.argument("names", nargs=-1)
+@click.option("--source-data", type=click.Path(path_type=Path, exists=True, file_okay=False),
+              help="Folder of the source spreadsheets (default ../shared/data).")
+@pass_context
+def import_command(context: Context, names: tuple[str, ...], source_data: Path | None) -> None:
+    """Import the AI-case spreadsheets (aiwatch-2021, pstw; default all) into data/imported/*.ttl."""
+    from .importers import IMPORTERS, run_import
+
+    unknown = [n for n in names if n not in IMPORTERS]
+    if unknown:
+        raise click.BadParameter(f"unknown importer(s) {unknown}; known: {', '.join(IMPORTERS)}")
+    settings = context.settings
+    reports = run_import(
+        list(names) or None,
+        shared_data=source_data or settings.shared_data,
+        out_dir=settings.project_root / "data" / "imported",
+        concepts_dir=settings.project_root / "ontology" / "concepts",
+        progress=sys.stderr.isatty(),
+    )
+    for report in reports:
+        for line in report.summary_lines():
+            click.echo(line)
+
+
+def _table(variables: list[str], rows: list[list[str]]) -> str:
+    widths = [max([len(v)] + [len(r[i]) for r in rows]) for i, v in enumerate(variables)]
+    lines = [" | ".join(v.ljust(w) for v, w in zip(variables, widths, strict=True))]
+    lines.append("-+-".join("-" * w for w in widths))
+    lines += [" | ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
+    return "\n".join(lines)
+
+
+def _cell(term: object) -> str:
+    if term is None:
+        return ""
+    if isinstance(term, pyoxigraph.Literal):
+        return term.value
+    if isinstance(term, pyoxigraph.NamedNode):
+        return term.value
+    return str(term)
+
+
+@main.command("query")
+@click.argument("sparql")
+@click.option("--format", "format_name", help="json|xml|csv|tsv for SELECT/ASK; ttl|nt|rdf|jsonld for graphs.")
+@pass_context
+def query_command(context: Context, sparql: str, format_name: str | None) -> None:
+    """Run a SPARQL query over the union of all graphs; a readable table by default."""
+    if sparql == "-":
+        sparql = sys.stdin.read()
+    try:
+        result = context.store.query(sparql)
+    except SyntaxError as error:
+        raise click.ClickException(f"malformed query: {error.msg}") from error
+    out = sys.stdout.buffer
+    if isinstance(result, pyoxigraph.QueryTriples):
+        fmt = by_name(format_name or "ttl", Kind.GRAPH)
+        if fmt is None:
+            raise click.BadParameter(f"graph results come as {', '.join(f.name for f in formats_of(Kind.GRAPH))}")
+        result.serialize(out, format=fmt.rdf_format)
+        return
+    if format_name:
+        fmt = by_name(format_name, Kind.RESULTS)
+        if fmt is None:
+            raise click.BadParameter(f"results come as {', '.join(f.name for f in formats_of(Kind.RESULTS))}")
+        result.serialize(out, format=fmt.results_format)
+        return
+    if isinstance(result, pyoxigraph.QueryBoolean):
+        click.echo("true" if result else "false")
+        return
+    variables = [v.value for v in result.variables]
+    rows = [[_cell(solution[v]) for v in variables] for solution in result]
+    click.echo(_table(variables, rows))
+    click.echo(f"({len(rows)} row{'s' if len(rows) != 1 else ''})", err=True)
+
+
+@main.command("dump")
+@click.option("--format", "format_name", default="nq", show_default=True,
+              help="nq|trig keep graph names; ttl|nt|rdf|jsonld give the union.")
+@click.option("--graph", help="Dump only this named graph.")
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="File to write (default stdout).")
+@pass_context
+def dump_command(context: Context, format_name: str, graph: str | None, output: Path | None) -> None:
+    """Write the store (every graph, or one) in an RDF format: with nq/trig, a backup `load --from` restores."""
+    fmt = by_name(format_name)
+    if fmt is None or fmt.rdf_format is None:
+        raise click.BadParameter(f"unknown RDF format {format_name!r}")
+    quads = context.store.quads(graph)
+    if not fmt.rdf_format.supports_datasets:
+        quads = (pyoxigraph.Triple(q.subject, q.predicate, q.object) for q in quads)
+    if output:
+        pyoxigraph.serialize(quads, str(output), format=fmt.rdf_format)
+    else:
+        pyoxigraph.serialize(quads, sys.stdout.buffer, format=fmt.rdf_format)
+
+
+@main.command("serve")
+@click.option("--host", help="Interface to listen on (default 127.0.0.1).")
+@click.option("--port", type=int, help="Port (default 5000).")
+@click.option("--workers", type=int, help="Worker processes (default: sized for the machine).")
+@click.option("--threads", type=int, help="Threads per worker.")
+@click.option("--dev", is_flag=True, help="Flask's development server with reloading, not for production.")
+@pass_context
+def serve_command(context: Context, host: str | None, port: int | None, workers: int | None,
+                  threads: int | None, dev: bool) -> None:
+    """Serve the SPARQL, Linked Data and catalogue faces (gunicorn by default)."""
+    from .web import create_app
+    from .web.server import run_production
+
+    settings = context.settings.replace(host=host, port=port, workers=workers, threads=threads)
+    if dev:
+        create_app(settings).run(host=settings.host, port=settings.port, debug=True)
+    else:
+        run_production(settings)
+
+
+if __name__ == "__main__":
+    main()

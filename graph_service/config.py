@@ -1,0 +1,89 @@
+"""All configuration in one place.
+
+Values come from defaults, then environment variables (``AIWATCH_<NAME>``), then explicit overrides (CLI options,
+test fixtures). Faces and commands receive one :class:`Settings` object and never read the environment themselves.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _default_shared_data() -> Path:
+    return PROJECT_ROOT.parent / "shared" / "data"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Service configuration; see README "Configuration" for each value."""
+
+    #: The one base under which every persistent IRI is minted (DESIGN.md "Identifiers").
+    base_iri: str = "https://w3id.org/aiwatch/"
+    #: Folder holding ``ontology/``, ``data/`` and ``shapes/``.
+    project_root: Path = PROJECT_ROOT
+    #: Where the embedded store keeps its versions (``<store_path>/current`` is the published one).
+    store_path: Path = PROJECT_ROOT / "var" / "store"
+    #: The read-only source spreadsheets the importers read (``../shared/data``).
+    shared_data: Path = field(default_factory=_default_shared_data)
+    #: ``oxigraph`` (embedded, default) or ``remote`` (any SPARQL 1.1 engine).
+    backend: str = "oxigraph"
+    #: Remote backend endpoints and credentials (issue 8).
+    remote_query_url: str = ""
+    remote_update_url: str = ""
+    remote_user: str = ""
+    remote_password: str = ""
+    #: HTTP serving.
+    host: str = "127.0.0.1"
+    port: int = 5000
+    workers: int = 0  # 0: sized for the machine
+    threads: int = 4
+    #: SPARQL limits.
+    query_timeout_s: float = 30.0
+    max_result_rows: int = 100_000
+    max_request_bytes: int = 1_048_576
+    #: Number of old store versions kept on disk after a publish (readers may still hold them open).
+    keep_versions: int = 2
+
+    @property
+    def source_dirs(self) -> tuple[Path, ...]:
+        """Folders whose RDF files are loaded, each file one named graph."""
+        return (self.project_root / "ontology", self.project_root / "data")
+
+    @property
+    def shapes_dir(self) -> Path:
+        return self.project_root / "shapes"
+
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with ``changes`` applied; ``None`` values are ignored so CLI options can pass through."""
+        return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:
+        """Defaults, overridden by ``AIWATCH_*`` environment variables, overridden by ``overrides``."""
+        environ = dict(os.environ if environ is None else environ)
+        values: dict[str, Any] = {}
+        for f in dataclasses.fields(cls):
+            raw = environ.get(f"AIWATCH_{f.name.upper()}")
+            if raw is None:
+                continue
+            default = getattr(cls(), f.name)
+            if isinstance(default, Path):
+                values[f.name] = Path(raw)
+            elif isinstance(default, bool):
+                values[f.name] = raw.lower() in {"1", "true", "yes", "on"}
+            elif isinstance(default, int):
+                values[f.name] = int(raw)
+            elif isinstance(default, float):
+                values[f.name] = float(raw)
+            else:
+                values[f.name] = raw
+        base_iri = overrides.get("base_iri") or values.get("base_iri")
+        if base_iri and not base_iri.endswith("/"):
+            raise ValueError(f"base IRI must end with '/': {base_iri!r}")
+        return cls().replace(**values).replace(**overrides)

@@ -1,0 +1,22 @@
+"""The Flask application factory: one blueprint per face, all reading one :class:`GraphStore`."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from ..config import Settings
+from ..store import GraphStore, open_store
+
+
+def create_app(settings: Settings | None = None, store: GraphStore | None = None) -> Flask:
+    """Build the WSGI app over ``store`` (default: the configured backend)."""
+    settings = settings or Settings.from_env()
+    app = Flask(__name__)
+    app.config["SETTINGS"] = settings
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_request_bytes
+    app.extensions["graph_store"] = store or open_store(settings)
+
+    from . import health
+
+    app.register_blueprint(health.blueprint)
+    return app
