@@ -9,6 +9,10 @@ Publishing builds the next version in a private ``.partial`` directory and only 
 or an error mid-load leaves the previous version published, and any number of server processes can open the
 published version read-only at the same time (Oxigraph forbids read-only opens of a database being written).
 Readers check the link on every query (one ``readlink``) and reopen when it moved.
+
+The default graph of each version holds the set union of all named graphs, written at publish time: SPARQL's
+union default graph is an RDF merge (a triple stated by two sources counts once), which Oxigraph's
+``use_default_graph_as_union`` does not deduplicate, and a materialised union is also faster to query.
 """
 
 from __future__ import annotations
@@ -34,6 +38,15 @@ def _version_of(directory_name: str) -> DataVersion:
     stamp, _, digest = directory_name.partition("-")
     published = datetime.strptime(stamp, _TIME_FORMAT).replace(tzinfo=UTC)
     return DataVersion(digest=digest, published=published)
+
+
+def _with_union(quads: Iterable[pyoxigraph.Quad]) -> Iterator[pyoxigraph.Quad]:
+    """Each quad, and its triple in the default graph (the store deduplicates: the union is a set)."""
+    default = DefaultGraph()
+    for quad in quads:
+        yield quad
+        if not isinstance(quad.graph_name, DefaultGraph):
+            yield pyoxigraph.Quad(quad.subject, quad.predicate, quad.object, default)
 
 
 class OxigraphStore(GraphStore):
@@ -90,10 +103,8 @@ class OxigraphStore(GraphStore):
     ) -> QueryResult:
         store = self._reader()
         kwargs: dict = {"base_iri": base_iri}
-        if default_graphs is None:
-            kwargs["use_default_graph_as_union"] = True
-        else:
-            kwargs["default_graph"] = [NamedNode(g) for g in default_graphs] or [DefaultGraph()]
+        if default_graphs is not None:  # otherwise the store's default graph: the materialised union
+            kwargs["default_graph"] = [NamedNode(g) for g in default_graphs]  # [] is an empty default graph
         if named_graphs is not None:
             kwargs["named_graphs"] = [NamedNode(g) for g in named_graphs]
         return store.query(sparql, **kwargs)
@@ -104,8 +115,10 @@ class OxigraphStore(GraphStore):
 
     def quads(self, graph: str | None = None) -> Iterator[pyoxigraph.Quad]:
         store = self._reader()
-        graph_name = NamedNode(graph) if graph else None
-        return store.quads_for_pattern(None, None, None, graph_name)
+        if graph:
+            return store.quads_for_pattern(None, None, None, NamedNode(graph))
+        # The default graph only repeats the named graphs (see module docstring).
+        return (q for q in store.quads_for_pattern(None, None, None) if not isinstance(q.graph_name, DefaultGraph))
 
     def graph_names(self) -> list[str]:
         return sorted(g.value for g in self._reader().named_graphs() if isinstance(g, NamedNode))
@@ -117,7 +130,7 @@ class OxigraphStore(GraphStore):
             self._versions.mkdir(parents=True, exist_ok=True)
             self._remove_partials()
             writer = Store(str(partial))
-            writer.bulk_extend(quads)
+            writer.bulk_extend(_with_union(quads))
             writer.flush()
             writer.optimize()
             del writer

@@ -16,7 +16,8 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
     app.config["MAX_CONTENT_LENGTH"] = settings.max_request_bytes
     app.extensions["graph_store"] = store or open_store(settings)
 
-    from . import health
+    from . import health, http
 
+    http.install(app)
     app.register_blueprint(health.blueprint)
     return app

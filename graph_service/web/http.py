@@ -1,0 +1,105 @@
+"""HTTP behaviour every face shares: caching validators, CORS, gzip, plain-text errors.
+
+ETags are strong and derive from the published data version plus what distinguishes the representation (path,
+query, negotiated format), so a CDN or proxy can cache any GET and revalidate with a 304.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+from collections.abc import Iterable
+
+from flask import Flask, Response, request
+
+from . import context
+
+#: Seconds a shared cache may reuse a response before revalidating (the data changes rarely, revalidation is cheap).
+DEFAULT_MAX_AGE = 300
+_GZIP_MIN_BYTES = 1024
+_COMPRESSIBLE = ("text/", "application/")
+
+
+def data_etag(*parts: str) -> str:
+    """A strong ETag value for the current data version and the representation named by ``parts``."""
+    version = context.store().version()
+    digest = hashlib.sha256("\x1f".join([version.digest if version else "empty", *parts]).encode()).hexdigest()
+    return digest[:32]
+
+
+def cacheable(response: Response, *parts: str, max_age: int = DEFAULT_MAX_AGE) -> Response:
+    """Add ETag, Last-Modified and Cache-Control, and turn the response into a 304 when the client is current.
+
+    ``parts`` name the representation; by default the path, the query string and the Content-Type.
+    """
+    parts = parts or (request.path, request.query_string.decode("latin-1"), response.content_type or "")
+    # gzip changes the bytes, and a strong ETag names bytes: the coding is part of the representation.
+    coding = "gzip" if "gzip" in request.headers.get("Accept-Encoding", "") else "identity"
+    response.set_etag(data_etag(*parts, coding))
+    version = context.store().version()
+    if version is not None:
+        response.last_modified = version.published
+    response.cache_control.public = True
+    response.cache_control.max_age = max_age
+    return response.make_conditional(request)
+
+
+def negotiated(response: Response) -> Response:
+    """Mark a response whose body depends on the Accept header."""
+    response.vary.add("Accept")
+    return response
+
+
+def plain_error(status: int, message: str, headers: Iterable[tuple[str, str]] = ()) -> Response:
+    """An error a human and a script can both read."""
+    response = Response(message.rstrip("\n") + "\n", status=status, content_type="text/plain; charset=utf-8")
+    for name, value in headers:
+        response.headers[name] = value
+    return response
+
+
+def _cors(response: Response) -> Response:
+    """Any origin may read (no credentials); preflights are answered by :func:`_preflight`."""
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Access-Control-Expose-Headers"] = "ETag, Last-Modified, Content-Location, Link, Vary, Retry-After"
+    return response
+
+
+def _preflight() -> Response | None:
+    if request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
+        response = Response(status=204)
+        response.headers["Access-Control-Allow-Methods"] = "GET, HEAD, POST, OPTIONS"
+        response.headers["Access-Control-Allow-Headers"] = request.headers.get(
+            "Access-Control-Request-Headers", "Accept, Content-Type"
+        )
+        response.headers["Access-Control-Max-Age"] = "86400"
+        return response
+    return None
+
+
+def _gzip(response: Response) -> Response:
+    """Compress sizeable textual bodies for clients that accept gzip (after ETag: the validator stays the same)."""
+    if (
+        response.direct_passthrough
+        or response.status_code < 200
+        or response.status_code in (204, 304)
+        or "Content-Encoding" in response.headers
+        or "gzip" not in request.headers.get("Accept-Encoding", "")
+        or not (response.mimetype or "").startswith(_COMPRESSIBLE)
+        or response.is_streamed
+    ):
+        return response
+    body = response.get_data()
+    response.vary.add("Accept-Encoding")
+    if len(body) < _GZIP_MIN_BYTES:
+        return response
+    response.set_data(gzip.compress(body, compresslevel=5))
+    response.headers["Content-Encoding"] = "gzip"
+    return response
+
+
+def install(app: Flask) -> None:
+    """Install the shared HTTP behaviour on every route of ``app``."""
+    app.before_request(_preflight)
+    app.after_request(_cors)
+    app.after_request(_gzip)

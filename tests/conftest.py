@@ -1,0 +1,128 @@
+"""Shared fixtures: the real project data loaded once into a real on-disk store, the app, and a served app.
+
+Nothing here is mocked: ``kg`` and ``app`` read an Oxigraph store on disk built by the same loader users run, and
+``live_server`` is ``graph-service serve`` (gunicorn) listening on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import requests
+
+from graph_service.config import PROJECT_ROOT, Settings
+from graph_service.loading import load
+from graph_service.store import GraphStore, OxigraphStore
+
+
+@dataclass
+class KG:
+    """SPARQL over the loaded store with plain string values, for readable assertions."""
+
+    store: GraphStore
+
+    def select(self, query: str) -> list[dict[str, str]]:
+        return [{name: term.value for name, term in row.items()} for row in self.store.select(query)]
+
+    def ask(self, query: str) -> bool:
+        return self.store.ask(query)
+
+
+@pytest.fixture(scope="session")
+def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return Settings.from_env(environ={}, store_path=tmp_path_factory.mktemp("store"), project_root=PROJECT_ROOT)
+
+
+@pytest.fixture(scope="session")
+def store(settings: Settings) -> Iterator[GraphStore]:
+    """The real project (ontology/ + data/) loaded and SHACL-validated into an on-disk Oxigraph store."""
+    graph_store = OxigraphStore(settings.store_path)
+    load(settings, graph_store)
+    yield graph_store
+    graph_store.close()
+
+
+@pytest.fixture(scope="session")
+def kg(store: GraphStore) -> KG:
+    return KG(store)
+
+
+@pytest.fixture(scope="session")
+def app(settings: Settings, store: GraphStore):
+    from graph_service.web import create_app
+
+    application = create_app(settings, store)
+    application.config["TESTING"] = True
+    return application
+
+
+@pytest.fixture()
+def client(app):
+    return app.test_client()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class LiveServer:
+    url: str  # e.g. http://127.0.0.1:54321 (no trailing slash)
+    process: subprocess.Popen
+
+
+def start_server(settings: Settings, *extra_args: str, env: dict[str, str] | None = None) -> LiveServer:
+    """``graph-service serve`` on a free loopback port, waiting until it answers /health."""
+    port = free_port()
+    environment = {**os.environ, "AIWATCH_STORE_PATH": str(settings.store_path), **(env or {})}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "graph_service.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
+         "--workers", "2", *extra_args],
+        env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited: {process.stderr.read().decode(errors='replace')[-2000:]}")
+        try:
+            if requests.get(f"{url}/health", timeout=1).ok:
+                return LiveServer(url, process)
+        except requests.ConnectionError:
+            time.sleep(0.1)
+    process.kill()
+    raise RuntimeError("server did not start within 30 s")
+
+
+def stop_server(server: LiveServer) -> None:
+    server.process.terminate()
+    try:
+        server.process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        server.process.kill()
+
+
+@pytest.fixture(scope="session")
+def live_server(settings: Settings, store: GraphStore) -> Iterator[LiveServer]:
+    """The real production server (gunicorn) over the loaded store, on 127.0.0.1."""
+    server = start_server(settings)
+    yield server
+    stop_server(server)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Tests talk only to loopback: make sure no proxy setting sends 127.0.0.1 traffic elsewhere.
+    os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost"
+
+
+PROJECT = Path(PROJECT_ROOT)
