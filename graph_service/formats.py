@@ -105,7 +105,7 @@ def negotiate(accept: str | None, offered: list[Format]) -> Format | None:
         quality = max(accepted.quality(mt) for mt in fmt.media_types)
         # A media type named exactly ranks above one matched by a wildcard with the same q-value.
         exact = any(mt in (value for value, _ in accepted) for mt in fmt.media_types)
-        score = quality + (0.0001 if exact else 0.0)
+        score = quality + (0.0001 if exact and quality > 0 else 0.0)
         if score > best_quality:
             best, best_quality = fmt, score
     return best
