@@ -78,7 +78,7 @@ def test_a_violating_file_is_refused_with_a_readable_report_and_old_data_stays(p
         load(project, store)
     report = "\n".join(refused.value.problems)
     assert "nothing was published" in str(refused.value)
-    focus = "<https://w3id.org/aiwatch/id/member-state/mlt>"
+    focus = "id:member-state/mlt"
     assert f"{focus} – aiw:iso3166Alpha3 – " in report
     assert f"{focus} – aiw:iso3166Alpha2 – " in report
     assert f"{focus} – owl:sameAs – " in report
