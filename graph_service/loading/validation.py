@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pyoxigraph
 from pyshacl import validate as shacl_validate
-from rdflib import Graph
+from rdflib import RDF, Graph
 from rdflib.term import Node
 
 from ..namespaces import PREFIXES, SH
@@ -94,10 +94,12 @@ def validate_graph(data: Graph, shapes: Graph) -> ValidationReport:
     _conforms, results, _text = shacl_validate(
         data, shacl_graph=shapes, inference="none", advanced=True, allow_warnings=True
     )
-    findings = []
-    for result in results.subjects(predicate=SH.resultSeverity):
+    findings: set[Finding] = set()
+    # Only the report's top-level results: nested sh:detail results explain them and would print as noise.
+    for result in (r for report in results.subjects(RDF.type, SH.ValidationReport)
+                   for r in results.objects(report, SH.result)):
         severity = results.value(result, SH.resultSeverity)
-        findings.append(
+        findings.add(
             Finding(
                 severity=str(severity).rpartition("#")[2] if severity else "Violation",
                 focus=compact(results.value(result, SH.focusNode)),
@@ -107,5 +109,4 @@ def validate_graph(data: Graph, shapes: Graph) -> ValidationReport:
             )
         )
     order = {"Violation": 0, "Warning": 1, "Info": 2}
-    findings.sort(key=lambda f: (order.get(f.severity, 3), f.focus, f.path, f.message))
-    return ValidationReport(findings)
+    return ValidationReport(sorted(findings, key=lambda f: (order.get(f.severity, 3), f.focus, f.path, f.message)))
