@@ -71,7 +71,7 @@ def fresh(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Imp
 
 
 @pytest.fixture(scope="module")
-def store() -> ox.Store:
+def imported() -> ox.Store:
     """The committed output files plus the concept schemes, in one in-memory store."""
     s = ox.Store()
     for path in [*(IMPORTED / f for f in OUTPUTS.values()), *sorted(CONCEPTS.glob("*.ttl"))]:
@@ -115,7 +115,7 @@ def country_codes() -> dict[str, str]:
     return {**names, **TEST_ALIASES}
 
 
-def _values(store: ox.Store, query: str) -> list[tuple]:
+def _values(store, query: str) -> list[tuple]:
     return [tuple(term.value if term is not None else None for term in row) for row in store.query(PREFIXES + query)]
 
 
@@ -148,12 +148,12 @@ def test_zero_unmapped_values(fresh: tuple[Path, dict[str, ImportReport]]) -> No
         assert report.unmapped == {}, "\n".join(report.summary_lines())
 
 
-def test_case_counts_match_sources(store: ox.Store, fresh: tuple[Path, dict[str, ImportReport]],
+def test_case_counts_match_sources(imported: ox.Store, fresh: tuple[Path, dict[str, ImportReport]],
                                    aiwatch_rows: list[dict[str, str]], pstw_ai_rows: list[dict]) -> None:
     _, reports = fresh
     expected = {"aiwatch-2021": len(aiwatch_rows), "pstw": len(pstw_ai_rows)}
     assert expected["aiwatch-2021"] == 143
-    counted = dict(_values(store, "SELECT ?d (COUNT(DISTINCT ?c) AS ?n) WHERE { ?c a aiw:AIUseCase ; "
+    counted = dict(_values(imported, "SELECT ?d (COUNT(DISTINCT ?c) AS ?n) WHERE { ?c a aiw:AIUseCase ; "
                                   "aiw:sourceDataset ?d } GROUP BY ?d"))
     for name, n in expected.items():
         assert int(counted[DATASETS[name]]) == n
@@ -165,23 +165,23 @@ def test_case_counts_match_sources(store: ox.Store, fresh: tuple[Path, dict[str,
     assert reports["aiwatch-2021"].skipped == {}
 
 
-def test_required_properties_once_per_case(store: ox.Store) -> None:
+def test_required_properties_once_per_case(imported: ox.Store) -> None:
     for prop in ("dct:title", "dct:identifier", "aiw:sourceDataset"):
-        bad = _values(store, f"SELECT ?c WHERE {{ ?c a aiw:AIUseCase OPTIONAL {{ ?c {prop} ?v }} }} "
+        bad = _values(imported, f"SELECT ?c WHERE {{ ?c a aiw:AIUseCase OPTIONAL {{ ?c {prop} ?v }} }} "
                              f"GROUP BY ?c HAVING (COUNT(?v) != 1)")
         assert bad == [], prop
 
 
-def test_aiwatch_identifiers_follow_services_json(store: ox.Store) -> None:
-    rows = dict(_values(store, "SELECT ?c ?id WHERE { ?c aiw:sourceDataset "
+def test_aiwatch_identifiers_follow_services_json(imported: ox.Store) -> None:
+    rows = dict(_values(imported, "SELECT ?c ?id WHERE { ?c aiw:sourceDataset "
                                f"<{DATASETS['aiwatch-2021']}> ; dct:identifier ?id }}"))
     base = "https://w3id.org/aiwatch/id/case/aiwatch-2021-"
     assert rows[base + "001"] == "90001" and rows[base + "143"] == "90143"
     assert all(int(rows[c]) == 90000 + int(c.removeprefix(base)) for c in rows)
 
 
-def test_pstw_case_iris_and_identifiers(store: ox.Store, pstw_ai_rows: list[dict]) -> None:
-    rows = dict(_values(store, f"SELECT ?c ?id WHERE {{ ?c aiw:sourceDataset <{DATASETS['pstw']}> ; "
+def test_pstw_case_iris_and_identifiers(imported: ox.Store, pstw_ai_rows: list[dict]) -> None:
+    rows = dict(_values(imported, f"SELECT ?c ?id WHERE {{ ?c aiw:sourceDataset <{DATASETS['pstw']}> ; "
                                "dct:identifier ?id }"))
     expected = {f"https://w3id.org/aiwatch/id/case/pstw-{str(r['PSTW ID']).strip()[5:]}":
                 str(r["PSTW ID"]).strip() for r in pstw_ai_rows}
@@ -189,14 +189,14 @@ def test_pstw_case_iris_and_identifiers(store: ox.Store, pstw_ai_rows: list[dict
 
 
 # ------------------------------------------------------------------------------------------------ countries
-def _spatial_counts(store: ox.Store, dataset: str) -> Counter[str]:
-    rows = _values(store, f"SELECT ?s (COUNT(DISTINCT ?c) AS ?n) WHERE {{ ?c aiw:sourceDataset <{dataset}> ; "
+def _spatial_counts(imported: ox.Store, dataset: str) -> Counter[str]:
+    rows = _values(imported, f"SELECT ?s (COUNT(DISTINCT ?c) AS ?n) WHERE {{ ?c aiw:sourceDataset <{dataset}> ; "
                           "dct:spatial ?s } GROUP BY ?s")
     return Counter({s.removeprefix(EUC): int(n) for s, n in rows})
 
 
-def _member_state_counts(store: ox.Store, dataset: str) -> Counter[str]:
-    rows = _values(store, f"SELECT ?m (COUNT(DISTINCT ?c) AS ?n) WHERE {{ ?c aiw:sourceDataset <{dataset}> ; "
+def _member_state_counts(imported: ox.Store, dataset: str) -> Counter[str]:
+    rows = _values(imported, f"SELECT ?m (COUNT(DISTINCT ?c) AS ?n) WHERE {{ ?c aiw:sourceDataset <{dataset}> ; "
                           "aiw:memberState ?m } GROUP BY ?m")
     return Counter({m.rsplit("/", 1)[1].upper(): int(n) for m, n in rows})
 
@@ -210,20 +210,33 @@ def _source_counts(cells: list[object], codes: dict[str, str]) -> Counter[str]:
     return counts
 
 
-def test_cases_per_country_aiwatch(store: ox.Store, aiwatch_rows: list[dict[str, str]],
+@pytest.fixture(params=["imported files", "loaded store"])
+def cases(request: pytest.FixtureRequest):
+    """The cases as imported (the files) and as published (the real store built by the loader)."""
+    return request.getfixturevalue("imported") if request.param == "imported files" else \
+        request.getfixturevalue("kg").store
+
+
+def test_cases_per_source(cases, pstw_ai_rows: list[dict]) -> None:
+    counted = dict(_values(cases, "SELECT ?d (COUNT(DISTINCT ?c) AS ?n) WHERE { ?c a aiw:AIUseCase ; "
+                                  "aiw:sourceDataset ?d } GROUP BY ?d"))
+    assert counted == {DATASETS["aiwatch-2021"]: "143", DATASETS["pstw"]: str(len(pstw_ai_rows))}
+
+
+def test_cases_per_country_aiwatch(cases, aiwatch_rows: list[dict[str, str]],
                                    country_codes: dict[str, str]) -> None:
     expected = _source_counts([r["geocoverage"] for r in aiwatch_rows], country_codes)
     assert expected["EST"] == 12 and expected["CHE"] == 6
-    assert _spatial_counts(store, DATASETS["aiwatch-2021"]) == expected
-    assert _member_state_counts(store, DATASETS["aiwatch-2021"]) == Counter(
+    assert _spatial_counts(cases, DATASETS["aiwatch-2021"]) == expected
+    assert _member_state_counts(cases, DATASETS["aiwatch-2021"]) == Counter(
         {c: n for c, n in expected.items() if c in MEMBER_STATES})
 
 
-def test_cases_per_country_pstw(store: ox.Store, pstw_ai_rows: list[dict], country_codes: dict[str, str]) -> None:
+def test_cases_per_country_pstw(cases, pstw_ai_rows: list[dict], country_codes: dict[str, str]) -> None:
     expected = _source_counts([r["Geographical coverage (country)"] for r in pstw_ai_rows], country_codes)
     assert "UKR" in expected and "EUR" in expected  # non-members and the EU itself get dct:spatial too
-    assert _spatial_counts(store, DATASETS["pstw"]) == expected
-    assert _member_state_counts(store, DATASETS["pstw"]) == Counter(
+    assert _spatial_counts(cases, DATASETS["pstw"]) == expected
+    assert _member_state_counts(cases, DATASETS["pstw"]) == Counter(
         {c: n for c, n in expected.items() if c in MEMBER_STATES})
 
 
@@ -236,8 +249,8 @@ def test_country_cells_are_split(tmp_path: Path) -> None:
 
 
 # ------------------------------------------------------------------------------------------------ concepts
-def test_every_coded_value_is_a_concept_of_the_right_scheme(store: ox.Store) -> None:
-    rows = _values(store, "SELECT DISTINCT ?p ?o ?scheme WHERE { ?s ?p ?o . "
+def test_every_coded_value_is_a_concept_of_the_right_scheme(imported: ox.Store) -> None:
+    rows = _values(imported, "SELECT DISTINCT ?p ?o ?scheme WHERE { ?s ?p ?o . "
                           f"FILTER(STRSTARTS(STR(?p), '{AIW}') && isIRI(?o) && STRSTARTS(STR(?o), '{CONCEPT}')) "
                           "OPTIONAL { ?o a skos:Concept ; skos:inScheme ?scheme } }")
     assert rows
@@ -246,30 +259,30 @@ def test_every_coded_value_is_a_concept_of_the_right_scheme(store: ox.Store) -> 
         assert scheme == expected, f"{o} (via {p}) is not a concept of {expected}"
 
 
-def test_cofog_levels(store: ox.Store) -> None:
-    wrong = _values(store, "SELECT ?c ?f WHERE { ?c aiw:cofogFunction ?f . ?f skos:broader ?x }")
-    wrong += _values(store, "SELECT ?c ?f WHERE { ?c aiw:cofogSubfunction ?f . FILTER NOT EXISTS "
+def test_cofog_levels(imported: ox.Store) -> None:
+    wrong = _values(imported, "SELECT ?c ?f WHERE { ?c aiw:cofogFunction ?f . ?f skos:broader ?x }")
+    wrong += _values(imported, "SELECT ?c ?f WHERE { ?c aiw:cofogSubfunction ?f . FILTER NOT EXISTS "
                             "{ ?f skos:broader ?x } }")
     assert wrong == []
 
 
-def test_concept_schemes_are_well_formed(store: ox.Store) -> None:
-    schemes = {s for (s,) in _values(store, "SELECT ?s WHERE { ?s a skos:ConceptScheme }")}
+def test_concept_schemes_are_well_formed(imported: ox.Store) -> None:
+    schemes = {s for (s,) in _values(imported, "SELECT ?s WHERE { ?s a skos:ConceptScheme }")}
     assert {s.removeprefix(CONCEPT) for s in schemes} == set(PROPERTY_SCHEME.values())
     for path in CONCEPTS.glob("*.ttl"):
         assert CONCEPT + path.stem in schemes
     for scheme in schemes:
         for prop in ("skos:prefLabel", "dct:title", "dct:source", "skos:hasTopConcept"):
-            assert _values(store, f"SELECT ?v WHERE {{ <{scheme}> {prop} ?v }}"), (scheme, prop)
-    concepts = _values(store, "SELECT ?c ?scheme WHERE { ?c a skos:Concept ; skos:inScheme ?scheme }")
+            assert _values(imported, f"SELECT ?v WHERE {{ <{scheme}> {prop} ?v }}"), (scheme, prop)
+    concepts = _values(imported, "SELECT ?c ?scheme WHERE { ?c a skos:Concept ; skos:inScheme ?scheme }")
     assert len(concepts) > 150
     for concept, scheme in concepts:
         key = concept.removeprefix(scheme + "/")
         assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", key), concept
-        labels = _values(store, f"SELECT ?l WHERE {{ <{concept}> skos:prefLabel ?l FILTER(lang(?l) = 'en') }}")
+        labels = _values(imported, f"SELECT ?l WHERE {{ <{concept}> skos:prefLabel ?l FILTER(lang(?l) = 'en') }}")
         assert len(labels) == 1, concept
-        assert len(_values(store, f"SELECT ?n WHERE {{ <{concept}> skos:notation ?n }}")) == 1, concept
-        placed = _values(store, f"SELECT ?x WHERE {{ {{ <{concept}> skos:topConceptOf ?x }} UNION "
+        assert len(_values(imported, f"SELECT ?n WHERE {{ <{concept}> skos:notation ?n }}")) == 1, concept
+        placed = _values(imported, f"SELECT ?x WHERE {{ {{ <{concept}> skos:topConceptOf ?x }} UNION "
                                 f"{{ <{concept}> skos:broader ?x }} }}")
         assert placed, f"{concept} has neither skos:topConceptOf nor skos:broader"
 
@@ -326,12 +339,12 @@ def test_every_source_spelling_has_a_label(concepts: ConceptIndex, pstw_ai_rows:
     assert missing == set()
 
 
-def test_pstw_cells_map_to_the_concept_of_their_label(store: ox.Store, concepts: ConceptIndex,
+def test_pstw_cells_map_to_the_concept_of_their_label(imported: ox.Store, concepts: ConceptIndex,
                                                       pstw_ai_rows: list[dict]) -> None:
     """End to end: each case carries exactly the concept that its (variant) cell spelling names."""
     for column, (prop, scheme) in PSTW_SINGLE_CODED.items():
         got: dict[str, set[str]] = {}
-        for case, value in _values(store, f"SELECT ?c ?v WHERE {{ ?c aiw:sourceDataset <{DATASETS['pstw']}> ; "
+        for case, value in _values(imported, f"SELECT ?c ?v WHERE {{ ?c aiw:sourceDataset <{DATASETS['pstw']}> ; "
                                           f"aiw:{prop} ?v }}"):
             got.setdefault(case, set()).add(value)
         for row in pstw_ai_rows:
@@ -341,8 +354,8 @@ def test_pstw_cells_map_to_the_concept_of_their_label(store: ox.Store, concepts:
             assert got.get(case, set()) == expected, (case, column, raw)
 
 
-def test_pstw_impacts_match_flags(store: ox.Store, concepts: ConceptIndex, pstw_ai_rows: list[dict]) -> None:
-    got: Counter[str] = Counter(dict(_values(store, "SELECT ?i (COUNT(?c) AS ?n) WHERE { ?c aiw:impact ?i } "
+def test_pstw_impacts_match_flags(imported: ox.Store, concepts: ConceptIndex, pstw_ai_rows: list[dict]) -> None:
+    got: Counter[str] = Counter(dict(_values(imported, "SELECT ?i (COUNT(?c) AS ?n) WHERE { ?c aiw:impact ?i } "
                                                     "GROUP BY ?i")))
     got = Counter({k: int(v) for k, v in got.items()})
     impact_columns = [c for c in pstw_ai_rows[0] if concepts.lookup("impact", c)]
@@ -354,14 +367,14 @@ def test_pstw_impacts_match_flags(store: ox.Store, concepts: ConceptIndex, pstw_
 
 
 # ------------------------------------------------------------------------------------------------ organisations
-def test_one_preflabel_per_organisation_across_datasets(store: ox.Store) -> None:
-    bad = _values(store, "SELECT ?o WHERE { ?c aiw:responsibleOrganisation ?o . ?o skos:prefLabel ?l } "
+def test_one_preflabel_per_organisation_across_datasets(imported: ox.Store) -> None:
+    bad = _values(imported, "SELECT ?o WHERE { ?c aiw:responsibleOrganisation ?o . ?o skos:prefLabel ?l } "
                          "GROUP BY ?o HAVING (COUNT(DISTINCT ?l) != 1)")
     assert bad == []
 
 
-def test_same_name_same_organisation_across_datasets(store: ox.Store) -> None:
-    shared = _values(store, f"SELECT DISTINCT ?o WHERE {{ ?a aiw:sourceDataset <{DATASETS['aiwatch-2021']}> ; "
+def test_same_name_same_organisation_across_datasets(imported: ox.Store) -> None:
+    shared = _values(imported, f"SELECT DISTINCT ?o WHERE {{ ?a aiw:sourceDataset <{DATASETS['aiwatch-2021']}> ; "
                             f"aiw:responsibleOrganisation ?o . ?b aiw:sourceDataset <{DATASETS['pstw']}> ; "
                             "aiw:responsibleOrganisation ?o }")
     assert ("https://w3id.org/aiwatch/id/organisation/unternehmensservice-portal-austria",) in shared
