@@ -7,6 +7,9 @@ BIN    := $(VENV)/bin
 PORT   ?= 5000
 HOST   ?= 127.0.0.1
 STAMP  := $(VENV)/.installed
+# CKAN pins packages that clash with ours: ckanext-dcat's harvester lives in a venv of its own for the harvest test.
+CKAN_VENV  ?= .venv-ckan
+CKAN_STAMP := $(CKAN_VENV)/.installed
 
 .PHONY: run test test-quick load lint bench clean system-deps
 
@@ -15,6 +18,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e ".[test]"
 	touch $(STAMP)
+
+$(CKAN_STAMP):
+	$(PYTHON) -m venv $(CKAN_VENV)
+	$(CKAN_VENV)/bin/pip install --quiet --upgrade pip
+	$(CKAN_VENV)/bin/pip install --quiet "ckan[requirements]==2.12.0" ckanext-dcat
+	touch $(CKAN_STAMP)
 
 ## Build the store from data/ (validated with shapes/) and serve it on http://$(HOST):$(PORT)
 run: $(STAMP)
@@ -25,7 +34,7 @@ load: $(STAMP)
 	$(BIN)/graph-service load
 
 ## Every test: lint, the default suite, and the slow suites (browser, Virtuoso, load tests)
-test: $(STAMP) system-deps
+test: $(STAMP) system-deps $(CKAN_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/pytest
 
@@ -41,4 +50,4 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 
 clean:
-	rm -rf var $(VENV)
+	rm -rf var $(VENV) $(CKAN_VENV)

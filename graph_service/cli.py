@@ -197,5 +197,25 @@ def serve_command(context: Context, host: str | None, port: int | None, workers:
         run_production(settings)
 
 
+@main.command("quality")
+@click.option("--server", help="Assess the catalogue of this running server (its URLs are requested over HTTP).")
+@click.option("--public-base", default="http://localhost/", show_default=True,
+              help="Without --server: the origin the in-process app answers as.")
+@click.option("--format", "format_name", type=click.Choice(["table", "ttl", "jsonld", "nt", "rdf"]),
+              default="table", show_default=True, help="A table of points, or the DQV measurements.")
+@pass_context
+def quality_command(context: Context, server: str | None, public_base: str, format_name: str) -> None:
+    """Metadata quality (data.europa.eu MQA) of every catalogued dataset; exits 1 unless all are Excellent."""
+    from .catalog.assessment import run_quality
+
+    run = run_quality(context.settings, context.store, server=server, public_base=public_base)
+    if format_name == "table":
+        click.echo(run.table())
+    else:
+        sys.stdout.buffer.write(run.dqv(by_name(format_name).rdflib_name))
+    if not run.all_excellent:
+        raise click.ClickException("not every dataset is rated Excellent (351 points or more)")
+
+
 if __name__ == "__main__":
     main()

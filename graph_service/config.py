@@ -38,6 +38,14 @@ class Settings:
     remote_update_url: str = ""
     remote_user: str = ""
     remote_password: str = ""
+    #: SPARQL 1.1 Graph Store Protocol URL for uploads (Virtuoso: ``.../sparql-graph-crud-auth``); empty: SPARQL Update.
+    remote_graph_store_url: str = ""
+    #: Folder shared with the engine host and allowed there (Virtuoso ``DirsAllowed``): enables its bulk loader.
+    remote_bulk_dir: str = ""
+    #: Name of this service's data set in the engine (its version record); several may share one engine.
+    remote_dataset: str = "aiwatch"
+    #: Seconds a process reuses the list of published graphs before asking the engine again (0: every query).
+    remote_refresh_s: float = 1.0
     #: HTTP serving.
     host: str = "127.0.0.1"
     port: int = 5000
@@ -47,6 +55,14 @@ class Settings:
     query_timeout_s: float = 30.0
     max_result_rows: int = 100_000
     max_request_bytes: int = 1_048_576
+    #: SPARQL federation: IRI prefixes of the only endpoints SERVICE may call; empty (default) turns SERVICE off.
+    sparql_service_allowlist: tuple[str, ...] = ()
+    #: Catalogue: datasets per page of /catalog (at most 100, as ckanext-dcat).
+    catalog_page_size: int = 100
+    #: Catalogue: the official DCAT-AP shapes used for the MQA "DCAT-AP compliance" indicator (its 2.1.1/ folder);
+    #: when absent, the project's shapes/catalog.ttl is used.
+    dcat_ap_shapes_dir: Path = field(
+        default_factory=lambda: _default_shared_data().parent / "standards" / "dcat-ap-shapes")
     #: Number of old store versions kept on disk after a publish (readers may still hold them open).
     keep_versions: int = 2
 
@@ -81,6 +97,8 @@ class Settings:
                 values[f.name] = int(raw)
             elif isinstance(default, float):
                 values[f.name] = float(raw)
+            elif isinstance(default, tuple):
+                values[f.name] = tuple(item for item in raw.replace(",", " ").split() if item)
             else:
                 values[f.name] = raw
         base_iri = overrides.get("base_iri") or values.get("base_iri")

@@ -99,13 +99,20 @@ def negotiate(accept: str | None, offered: list[Format]) -> Format | None:
     if not accept or not accept.strip():
         return offered[0]
     accepted: MIMEAccept = parse_accept_header(accept, MIMEAccept)
+    named: dict[str, float] = {}
+    for value, quality in accepted:
+        named.setdefault(value.lower(), quality)
     best: Format | None = None
     best_quality = 0.0
     for fmt in offered:
-        quality = max(accepted.quality(mt) for mt in fmt.media_types)
+        # Wildcards match a format's own media type only: aliases (application/json for JSON-LD, text/xml for
+        # SPARQL XML) count when named, or `text/*` would pick SPARQL XML through text/xml.
+        quality = max([accepted.quality(fmt.media_type), *(named[a] for a in fmt.aliases if a in named)])
+        if quality <= 0:
+            continue
         # A media type named exactly ranks above one matched by a wildcard with the same q-value.
-        exact = any(mt in (value for value, _ in accepted) for mt in fmt.media_types)
-        score = quality + (0.0001 if exact and quality > 0 else 0.0)
+        exact = any(mt in named for mt in fmt.media_types)
+        score = quality + (0.0001 if exact else 0.0)
         if score > best_quality:
             best, best_quality = fmt, score
     return best

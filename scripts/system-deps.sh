@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the test suite drives for real (headless Chromium and its driver) when missing.
+# Installs the Debian packages the test suite needs when missing: headless Chromium and its driver (browser tests),
+# libpq-dev (CKAN's psycopg2 builds from source for the ckanext-dcat harvest test).
 # Needs root (or sudo); CI runs as root.
 set -euo pipefail
-packages=(chromium chromium-driver)
+packages=(chromium chromium-driver libpq-dev)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

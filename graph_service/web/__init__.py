@@ -16,8 +16,17 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
     app.config["MAX_CONTENT_LENGTH"] = settings.max_request_bytes
     app.extensions["graph_store"] = store or open_store(settings)
 
-    from . import health, http
+    from . import health, http, query_ui
 
     http.install(app)
     app.register_blueprint(health.blueprint)
+    app.register_blueprint(query_ui.blueprint)
+    from .sparql import blueprint as sparql_blueprint
+    app.register_blueprint(sparql_blueprint)
+    from .linked_data import blueprint as linked_data_blueprint
+    app.register_blueprint(linked_data_blueprint)
+    from .catalog import blueprint as catalog_blueprint
+    app.register_blueprint(catalog_blueprint)
+    from .browse import blueprint as browse_blueprint
+    app.register_blueprint(browse_blueprint)
     return app

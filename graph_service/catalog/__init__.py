@@ -1,0 +1,115 @@
+"""The catalogue face's model: a DCAT-AP catalogue of what the knowledge graph publishes, built from the store.
+
+:class:`Catalogue` is the one entry point the web face and the CLI use: the records (:mod:`.records`), their
+DCAT-AP graphs in either profile (:mod:`.build`, :mod:`.profiles`), paging (:mod:`.paging`), the generated
+downloads (:mod:`.downloads`), VoID (:mod:`.void`) and the MQA quality assessment (:mod:`.quality`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from rdflib import Graph, URIRef
+from rdflib.term import Node
+
+from ..config import Settings
+from ..store import GraphStore
+from ..web.iris import IriMapper
+from .build import CatalogueContext, build_catalogue_page, build_record_document, build_service_document
+from .constants import Constants, load_constants
+from .downloads import DownloadCache, DownloadFile, DownloadSpec
+from .paging import PageInfo, modified_at, select_page
+from .profiles import DEFAULT_PROFILE, Profile
+from .records import DatasetRecord, RecordReader
+
+__all__ = ["Catalogue", "DatasetRecord", "DownloadFile", "DownloadSpec", "PageInfo", "Profile", "rewrite"]
+
+
+class Catalogue:
+    """The catalogue of one store, as served at one origin (``mapper``)."""
+
+    def __init__(self, store: GraphStore, settings: Settings, mapper: IriMapper) -> None:
+        self.store = store
+        self.settings = settings
+        self.mapper = mapper
+        self.constants: Constants = load_constants(settings.base_iri)
+        self.downloads = DownloadCache(settings.store_path / "downloads", store, mapper)
+        self._reader = RecordReader(store, self.constants)
+        self._records: list[DatasetRecord] | None = None
+
+    @property
+    def records(self) -> list[DatasetRecord]:
+        """Every record, newest change first (the order of the pages, as ckanext-dcat sorts)."""
+        if self._records is None:
+            records = self._reader.records()
+            self._records = sorted(records, key=lambda r: (r.sort_date, str(r.iri)), reverse=True)
+        return self._records
+
+    def context(self, profile: Profile = DEFAULT_PROFILE) -> CatalogueContext:
+        return CatalogueContext(self.constants, self.store, self.downloads.get, profile, self._reader.published)
+
+    def modified_since(self, moment: datetime | None) -> list[DatasetRecord]:
+        if moment is None:
+            return self.records
+        return [r for r in self.records if (changed := modified_at(r.sort_date)) is not None and changed >= moment]
+
+    def page(self, *, profile: Profile = DEFAULT_PROFILE, page: int = 1, per_page: int = 100,
+             modified_since: datetime | None = None, url_of: Callable[[int], str] | None = None) -> Graph:
+        """One page of the catalogue (persistent IRIs; see :func:`rewrite`)."""
+        selected = self.modified_since(modified_since)
+        url_of = url_of or (lambda n: f"{self.constants.catalog}?page={n}")
+        chosen, info = select_page(selected, page, per_page, url_of)
+        return build_catalogue_page(self.context(profile), chosen, self.records, info)
+
+    def whole(self, profile: Profile = DEFAULT_PROFILE) -> Graph:
+        """Every record in one graph (for quality assessment and the HTML view), without paging."""
+        return build_catalogue_page(self.context(profile), self.records, self.records, None)
+
+    def record_by_document(self, document: str) -> DatasetRecord | None:
+        return next((r for r in self.records if str(r.document) == document), None)
+
+    def document(self, document: str, profile: Profile = DEFAULT_PROFILE) -> Graph | None:
+        """The DCAT-AP document of one record (or of the data service), or ``None``."""
+        if document == str(self.constants.service):
+            return build_service_document(self.context(profile), self.records)
+        record = self.record_by_document(document)
+        if record is None:
+            return None
+        return build_record_document(self.context(profile), record, self.records)
+
+    def schema_org(self, iri: str) -> dict | None:
+        """schema.org ``Dataset`` JSON-LD (public IRIs) of the catalogued dataset ``iri`` (persistent IRI), for the
+        page of that dataset (Google Dataset Search); ``None`` if ``iri`` is not catalogued."""
+        from .schema_org import dataset_json_ld
+
+        record = next((r for r in self.records if str(r.iri) == iri), None)
+        if record is None:
+            return None
+        graph = rewrite(build_record_document(self.context(), record, self.records), self.mapper)
+        return dataset_json_ld(graph, URIRef(self.mapper.to_public_iri(iri)))
+
+    def download_specs(self) -> dict[str, DownloadSpec]:
+        return {d.download.name: d.download for r in self.records for d in r.distributions if d.download}
+
+    def download(self, name: str) -> tuple[DownloadSpec, DownloadFile] | None:
+        spec = self.download_specs().get(name)
+        if spec is None:
+            return None
+        return spec, self.downloads.get(spec)
+
+
+def rewrite(graph: Graph, mapper: IriMapper) -> Graph:
+    """A copy of ``graph`` with IRIs under the persistent base rewritten to the serving origin."""
+    if mapper.identity:
+        return graph
+    out = Graph()
+    for prefix, namespace in graph.namespaces():
+        out.bind(prefix, mapper.to_public_iri(str(namespace)), override=True, replace=True)
+
+    def term(node: Node) -> Node:
+        return URIRef(mapper.to_public_iri(str(node))) if isinstance(node, URIRef) else node
+
+    for s, p, o in graph:
+        out.add((term(s), term(p), term(o)))
+    return out

@@ -1,0 +1,110 @@
+"""The SPARQL 1.1 Service Description of the endpoint (https://www.w3.org/TR/sparql11-service-description/).
+
+``<endpoint#service>`` is the ``sd:Service``: its endpoint, languages, result formats, features
+(``sd:UnionDefaultGraph`` always, ``sd:BasicFederatedQuery`` only when SERVICE is allowlisted) and the default
+dataset ``<endpoint#dataset>``: the union default graph and every named graph, each with its ``void:triples``
+count. The limits a client meets (time, rows) are stated in ``rdfs:comment``: the vocabulary has no terms for them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from pyoxigraph import BlankNode, Literal, NamedNode, Triple
+
+from ..formats import Format
+from ..store.base import GraphStore
+
+SD = "http://www.w3.org/ns/sparql-service-description#"
+VOID = "http://rdfs.org/ns/void#"
+FORMATS_NS = "http://www.w3.org/ns/formats/"
+RDF_TYPE = NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+RDFS = "http://www.w3.org/2000/01/rdf-schema#"
+DCT = "http://purl.org/dc/terms/"
+XSD_INTEGER = NamedNode("http://www.w3.org/2001/XMLSchema#integer")
+
+#: Short format name (graph_service.formats) -> its IRI in the W3C formats namespace (https://www.w3.org/ns/formats/).
+W3C_FORMAT_IRIS: dict[str, str] = {
+    "json": "SPARQL_Results_JSON", "xml": "SPARQL_Results_XML", "csv": "SPARQL_Results_CSV",
+    "tsv": "SPARQL_Results_TSV", "ttl": "Turtle", "nt": "N-Triples", "rdf": "RDF_XML", "jsonld": "JSON-LD",
+    "trig": "TriG", "nq": "N-Quads", "n3": "N3",
+}
+
+PREFIXES = {"sd": SD, "void": VOID, "formats": FORMATS_NS, "rdfs": RDFS, "dct": DCT,
+            "xsd": "http://www.w3.org/2001/XMLSchema#"}
+
+
+@dataclass(frozen=True)
+class DatasetStatistics:
+    union_triples: int
+    graph_triples: tuple[tuple[str, int], ...]  # (graph IRI, triples), sorted by IRI
+
+
+def dataset_statistics(store: GraphStore) -> DatasetStatistics:
+    """Triple counts of the union default graph and of each named graph (cheap: a scan of the quad indexes)."""
+    per_graph = store.select("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")
+    union = store.select("SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s ?p ?o { GRAPH ?g { ?s ?p ?o } } }")
+    graphs = sorted((row["g"].value, int(row["n"].value)) for row in per_graph if isinstance(row["g"], NamedNode))
+    return DatasetStatistics(int(union[0]["n"].value) if union else 0, tuple(graphs))
+
+
+def _n(iri: str) -> NamedNode:
+    return NamedNode(iri)
+
+
+def _count(value: int) -> Literal:
+    return Literal(str(value), datatype=XSD_INTEGER)
+
+
+def describe_service(
+    endpoint: str,
+    statistics: DatasetStatistics,
+    result_formats: Sequence[Format],
+    *,
+    federation: bool,
+    timeout_s: float,
+    max_rows: int,
+    public_iri: Callable[[str], str] = lambda iri: iri,
+) -> list[Triple]:
+    """The service description triples; ``public_iri`` maps stored graph IRIs to the ones clients see."""
+    service, dataset, default_graph = _n(endpoint + "#service"), _n(endpoint + "#dataset"), BlankNode()
+    features = [SD + "UnionDefaultGraph", *([SD + "BasicFederatedQuery"] if federation else [])]
+    triples = [
+        Triple(service, RDF_TYPE, _n(SD + "Service")),
+        Triple(service, _n(SD + "endpoint"), _n(endpoint)),
+        Triple(service, _n(DCT + "title"),
+               Literal("AI Watch knowledge graph: SPARQL 1.1 query endpoint", language="en")),
+        Triple(service, _n(RDFS + "comment"), Literal(
+            f"Read-only. The default graph is the union of all named graphs. Queries are cancelled after "
+            f"{timeout_s:g} s; results of more than {max_rows:,} rows are refused (page with LIMIT/OFFSET).",
+            language="en")),
+        Triple(service, _n(SD + "supportedLanguage"), _n(SD + "SPARQL10Query")),
+        Triple(service, _n(SD + "supportedLanguage"), _n(SD + "SPARQL11Query")),
+        *(Triple(service, _n(SD + "feature"), _n(feature)) for feature in features),
+        *(Triple(service, _n(SD + "resultFormat"), _n(FORMATS_NS + W3C_FORMAT_IRIS[fmt.name]))
+          for fmt in result_formats if fmt.name in W3C_FORMAT_IRIS),
+        Triple(service, _n(SD + "defaultEntailmentRegime"), _n("http://www.w3.org/ns/entailment/Simple")),
+        Triple(service, _n(SD + "defaultDataset"), dataset),
+        Triple(dataset, RDF_TYPE, _n(SD + "Dataset")),
+        Triple(dataset, RDF_TYPE, _n(VOID + "Dataset")),
+        Triple(dataset, _n(VOID + "sparqlEndpoint"), _n(endpoint)),
+        Triple(dataset, _n(VOID + "triples"), _count(statistics.union_triples)),
+        Triple(dataset, _n(SD + "defaultGraph"), default_graph),
+    ]
+    graphs: list[Triple] = [
+        Triple(default_graph, RDF_TYPE, _n(SD + "Graph")),
+        Triple(default_graph, _n(VOID + "triples"), _count(statistics.union_triples)),
+        Triple(default_graph, _n(RDFS + "comment"), Literal("The union of all named graphs.", language="en")),
+    ]
+    for graph_iri, count in statistics.graph_triples:
+        named, graph = BlankNode(), BlankNode()
+        triples.append(Triple(dataset, _n(SD + "namedGraph"), named))
+        graphs += [
+            Triple(named, RDF_TYPE, _n(SD + "NamedGraph")),
+            Triple(named, _n(SD + "name"), _n(public_iri(graph_iri))),
+            Triple(named, _n(SD + "graph"), graph),
+            Triple(graph, RDF_TYPE, _n(SD + "Graph")),
+            Triple(graph, _n(VOID + "triples"), _count(count)),
+        ]
+    return triples + graphs

@@ -1,0 +1,269 @@
+"""The catalogue face: ``/catalog`` (DCAT-AP, paged like ckanext-dcat), its records, quality, downloads, VoID, sitemap.
+
+Routes
+  ``/catalog`` (+ ``.ttl .rdf .jsonld .nt .html``): one page of the catalogue, negotiated; ``?page=``,
+  ``?modified_since=``, ``?profile=dcat-ap-2`` or ``Accept-Profile`` (see :mod:`graph_service.catalog.profiles`).
+  ``/catalog/{kind}/{key}`` (+ suffixes): the DCAT-AP document of one record (distribution IRIs are its fragments).
+  ``/catalog/quality`` (+ suffixes): the MQA assessment, as a page or as DQV.
+  ``/download/{name}``: the generated downloads. ``/.well-known/void``: VoID. ``/sitemap.xml``: every page.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from urllib.parse import urlencode
+
+from flask import Blueprint, Response, abort, current_app, render_template, request, send_file
+from rdflib import Graph, URIRef
+from rdflib.namespace import DCAT, DCTERMS, RDF
+
+from ..catalog import Catalogue, rewrite
+from ..catalog import profiles as catalog_profiles
+from ..catalog.paging import PagingError, parse_modified_since, parse_page
+from ..catalog.profiles import DEFAULT_PROFILE, Profile
+from ..catalog.quality import DIMENSIONS, MAX_POINTS, UrlChecker, assess_catalogue, to_dqv, wsgi_status_of
+from ..catalog.schema_org import catalog_json_ld, dataset_json_ld, script_tag
+from ..catalog.sitemap import page_paths, sitemap_xml
+from ..catalog.void import build_void
+from ..formats import BY_EXTENSION, Format, by_name, negotiate
+from ..namespaces import HYDRA
+from . import context, http, iris
+
+blueprint = Blueprint("catalog", __name__, template_folder="../catalog/templates")
+
+RDF_FORMATS: list[Format] = [by_name(n) for n in ("ttl", "jsonld", "rdf", "nt")]
+PAGE_FORMAT: Format = by_name("html")
+#: Suffixes that bypass negotiation.
+SUFFIXES = {f.extension: f for f in [*RDF_FORMATS, PAGE_FORMAT]} | {"json": BY_EXTENSION["json"]}
+
+
+def _catalogue() -> Catalogue:
+    return Catalogue(context.store(), context.settings(), iris.mapper())
+
+
+def _choose_format(suffix: str | None, html_first: bool = False) -> Format:
+    if suffix is not None:
+        fmt = SUFFIXES.get(suffix)
+        if fmt is None:
+            abort(http.plain_error(404, f"no representation .{suffix}; try " + ", ".join(f".{s}" for s in SUFFIXES)))
+        return fmt
+    offered = [PAGE_FORMAT, *RDF_FORMATS] if html_first else [*RDF_FORMATS, PAGE_FORMAT]
+    fmt = negotiate(request.headers.get("Accept"), offered)
+    if fmt is None:
+        abort(http.plain_error(406, "acceptable: " + ", ".join(f.media_type for f in offered)))
+    return fmt
+
+
+def _choose_profile() -> tuple[Profile, bool]:
+    """The profile asked for and whether it was asked for explicitly (query parameter or header)."""
+    wanted = request.args.get("profile")
+    if wanted:
+        profile = catalog_profiles.by_name(wanted)
+        if profile is None:
+            known = ", ".join(p.token for p in catalog_profiles.PROFILES)
+            abort(http.plain_error(400, f"unknown profile {wanted!r}; known: {known}"))
+        return profile, True
+    profile = catalog_profiles.from_accept_profile(request.headers.get("Accept-Profile"))
+    return (profile, True) if profile else (DEFAULT_PROFILE, False)
+
+
+def _rdf_response(graph: Graph, fmt: Format, profile: Profile | None, content_location: str | None) -> Response:
+    body = graph.serialize(format=fmt.rdflib_name, encoding="utf-8")
+    response = Response(body, content_type=fmt.content_type)
+    return _finish(response, profile, content_location)
+
+
+def _finish(response: Response, profile: Profile | None, content_location: str | None) -> Response:
+    http.negotiated(response)
+    if profile is not None:
+        response.vary.add("Accept-Profile")
+        response.headers["Content-Profile"] = f"<{profile.iri}>"
+        response.headers["Link"] = ", ".join(
+            f'<{_url_with(request.path, profile=p.token)}>; rel="alternate"; formats="text/turtle"; profile="{p.iri}"'
+            for p in catalog_profiles.PROFILES)
+    if content_location:
+        response.headers["Content-Location"] = content_location
+    parts = (request.path, request.query_string.decode("latin-1"), response.content_type or "",
+             profile.token if profile else "")
+    return http.cacheable(response, *parts)
+
+
+def _url_with(path: str, **params: str | int | None) -> str:
+    query = urlencode({k: v for k, v in params.items() if v is not None})
+    return request.host_url.rstrip("/") + path + (f"?{query}" if query else "")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# /catalog
+# ---------------------------------------------------------------------------------------------------------------
+
+@blueprint.get("/catalog")
+@blueprint.get("/catalog.<suffix>")
+def catalog(suffix: str | None = None) -> Response:
+    fmt = _choose_format(suffix)
+    profile, explicit = _choose_profile()
+    try:
+        page = parse_page(request.args.get("page"))
+        since = parse_modified_since(request.args.get("modified_since"))
+    except PagingError as error:
+        return http.plain_error(400, str(error))
+    settings = context.settings()
+    keep = {"modified_since": request.args.get("modified_since") or None,
+            "profile": profile.token if explicit else None}
+
+    def url_of(number: int) -> str:
+        return _url_with(request.path, **keep, page=number)
+
+    catalogue = _catalogue()
+    graph = rewrite(
+        catalogue.page(profile=profile, page=page, per_page=settings.catalog_page_size, modified_since=since,
+                       url_of=url_of),
+        catalogue.mapper,
+    )
+    if fmt is PAGE_FORMAT:
+        return _finish(_catalog_page(catalogue, graph, profile, page), profile, None)
+    location = None
+    if suffix is None:
+        location = _url_with(f"{request.path}.{fmt.extension}", **keep, page=request.args.get("page"))
+    return _rdf_response(graph, fmt, profile, location)
+
+
+def _catalog_page(catalogue: Catalogue, graph: Graph, profile: Profile, page: int) -> Response:
+    catalog_iri = URIRef(catalogue.mapper.to_public_iri(str(catalogue.constants.catalog)))
+    html = render_template(
+        "catalog/catalog.html", graph=graph, catalog=catalog_iri, profile=profile, profiles=catalog_profiles.PROFILES,
+        page=page, view=_view(graph, catalog_iri), json_ld=script_tag(catalog_json_ld(graph, catalog_iri)),
+        formats=RDF_FORMATS,
+    )
+    return Response(html, content_type=PAGE_FORMAT.content_type)
+
+
+def _view(graph: Graph, catalog: URIRef) -> dict:
+    """Plain values for the HTML template."""
+    datasets = []
+    for dataset in sorted(graph.objects(catalog, DCAT.dataset), key=lambda d: str(graph.value(d, DCTERMS.title))):
+        distributions = []
+        for dist in sorted(graph.objects(dataset, DCAT.distribution), key=str):
+            distributions.append({
+                "title": str(graph.value(dist, DCTERMS.title) or ""),
+                "url": str(graph.value(dist, DCAT.downloadURL) or graph.value(dist, DCAT.accessURL) or ""),
+                "media_type": str(graph.value(dist, DCAT.mediaType) or "").rsplit("media-types/", 1)[-1],
+                "size": str(graph.value(dist, DCAT.byteSize) or ""),
+                "licence": str(graph.value(dist, DCTERMS.license) or ""),
+            })
+        datasets.append({
+            "iri": str(dataset), "title": str(graph.value(dataset, DCTERMS.title) or dataset),
+            "description": str(graph.value(dataset, DCTERMS.description) or ""),
+            "modified": str(graph.value(dataset, DCTERMS.modified) or ""),
+            "keywords": sorted(str(k) for k in graph.objects(dataset, DCAT.keyword)),
+            "distributions": distributions,
+        })
+    paging = next(iter(graph.subjects(RDF.type, HYDRA.PagedCollection)), None)
+    links = {name: str(value) for name in ("first", "previous", "next", "last")
+             if paging is not None and (value := graph.value(paging, HYDRA[name])) is not None}
+    total = graph.value(paging, HYDRA.totalItems) if paging is not None else None
+    return {"title": str(graph.value(catalog, DCTERMS.title) or ""),
+            "description": str(graph.value(catalog, DCTERMS.description) or ""),
+            "datasets": datasets, "links": links, "total": int(total) if total is not None else len(datasets)}
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# /catalog/{kind}/{key}
+# ---------------------------------------------------------------------------------------------------------------
+
+@blueprint.get("/catalog/<kind>/<key>")
+def record(kind: str, key: str) -> Response:
+    stem, _, suffix = key.partition(".")
+    fmt = _choose_format(suffix or None)
+    profile, _ = _choose_profile()
+    catalogue = _catalogue()
+    document = catalogue.constants.iri(f"catalog/{kind}/{stem}")
+    graph = catalogue.document(str(document), profile)
+    if graph is None:
+        return http.plain_error(404, f"no catalogue record at /catalog/{kind}/{stem}")
+    graph = rewrite(graph, catalogue.mapper)
+    if fmt is PAGE_FORMAT:
+        record_ = catalogue.record_by_document(str(document))
+        dataset = URIRef(catalogue.mapper.to_public_iri(str(record_.iri))) if record_ else None
+        catalog_iri = URIRef(catalogue.mapper.to_public_iri(str(catalogue.constants.catalog)))
+        html = render_template(
+            "catalog/record.html", view=_view(graph, catalog_iri), turtle=graph.serialize(format="turtle"),
+            json_ld=script_tag(dataset_json_ld(graph, dataset)) if dataset is not None else "",
+            path=f"/catalog/{kind}/{stem}", formats=RDF_FORMATS, profile=profile,
+        )
+        return _finish(Response(html, content_type=PAGE_FORMAT.content_type), profile, None)
+    location = None if suffix else _url_with(f"/catalog/{kind}/{stem}.{fmt.extension}")
+    return _rdf_response(graph, fmt, profile, location)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# /catalog/quality
+# ---------------------------------------------------------------------------------------------------------------
+
+@blueprint.get("/catalog/quality")
+@blueprint.get("/catalog/quality.<suffix>")
+def quality(suffix: str | None = None) -> Response:
+    fmt = _choose_format(suffix, html_first=True)
+    settings = context.settings()
+    catalogue = _catalogue()
+    checker = UrlChecker(request.host_url, wsgi_status_of(current_app))
+    results, shapes_used = assess_catalogue(
+        catalogue, checker, settings.dcat_ap_shapes_dir, settings.shapes_dir / "catalog.ttl",
+        lambda g: rewrite(g, catalogue.mapper),
+    )
+    if fmt is PAGE_FORMAT:
+        html = render_template("catalog/quality.html", results=results, dimensions=DIMENSIONS, max_points=MAX_POINTS,
+                               shapes_used=shapes_used, formats=RDF_FORMATS)
+        return _finish(Response(html, content_type=PAGE_FORMAT.content_type), None, None)
+    document = URIRef(_url_with("/catalog/quality"))
+    return _rdf_response(to_dqv(results, document, shapes_used), fmt, None, None)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# /download, /.well-known/void, /sitemap.xml
+# ---------------------------------------------------------------------------------------------------------------
+
+@blueprint.get("/download/<path:name>")
+def download(name: str) -> Response:
+    found = _catalogue().download(name)
+    if found is None:
+        return http.plain_error(404, f"no download {name!r}; the catalogue (/catalog) lists them all")
+    spec, file = found
+    response = send_file(file.path, mimetype=spec.media_type, conditional=True, etag=file.sha256,
+                         download_name=file.path.name, max_age=http.DEFAULT_MAX_AGE)
+    response.headers["Digest"] = f"sha-256={_base64(file.sha256)}"
+    return response
+
+
+def _base64(hex_digest: str) -> str:
+    import base64
+
+    return base64.b64encode(bytes.fromhex(hex_digest)).decode()
+
+
+@blueprint.get("/.well-known/void")
+@blueprint.get("/.well-known/void.<suffix>")
+def void(suffix: str | None = None) -> Response:
+    fmt = _choose_format(suffix)
+    if fmt is PAGE_FORMAT:
+        fmt = RDF_FORMATS[0]
+    catalogue = _catalogue()
+    dumps = [catalogue.constants.iri(spec.url_path) for name, spec in catalogue.download_specs().items()
+             if name.startswith("knowledge-graph.")]
+    kg = catalogue.constants.knowledge_graph
+    title = catalogue.constants.literal(kg, DCTERMS.title)
+    graph = build_void(catalogue.store, catalogue.constants.base_iri, kg, sorted(dumps), title)
+    return _rdf_response(rewrite(graph, catalogue.mapper), fmt, None, None)
+
+
+@blueprint.get("/sitemap.xml")
+def sitemap() -> Response:
+    catalogue = _catalogue()
+    base = catalogue.constants.base_iri
+    documents = [str(r.document) for r in catalogue.records] + [str(catalogue.constants.service)]
+    paths = page_paths(catalogue.store, base, documents)
+    version = catalogue.store.version()
+    published: datetime | None = version.published if version else None
+    urls = [catalogue.mapper.to_public_iri(base + path) for path in paths]
+    response = Response(sitemap_xml(urls, published), content_type="application/xml; charset=utf-8")
+    return http.cacheable(response)

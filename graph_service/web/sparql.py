@@ -1,0 +1,163 @@
+"""The SPARQL face: ``/sparql``, a SPARQL 1.1 Protocol query endpoint (read-only) and its service description.
+
+- ``GET /sparql?query=``, ``POST`` form or ``application/sparql-query``: results negotiated per query form
+  (graph_service.sparql.negotiation), IRIs under the persistent base rewritten to the serving origin both ways
+  (IRIs written in the query, dataset parameters, results), cancelled past the time limit, refused past the row cap.
+- ``GET /sparql`` without a query: the service description in the negotiated RDF format, or the query UI
+  (graph_service.web.query_ui) for a browser (``text/html``).
+- GET answers carry ETag/Last-Modified/Cache-Control (a proxy can cache repeated portal queries) and are
+  revalidated without running the query; CORS and gzip come from graph_service.web.http.
+"""
+
+from __future__ import annotations
+
+import pyoxigraph
+from flask import Blueprint, Response, current_app, make_response, request
+from flask.blueprints import BlueprintSetupState
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from ..formats import BY_NAME, Format
+from ..namespaces import PREFIXES
+from ..sparql.execution import ExecutorHolder, QueryExecutor, executor_for
+from ..sparql.federation import ServiceForbidden, check_services, normalise_allowlist
+from ..sparql.jobs import QueryError, QueryJob, TooManyRows
+from ..sparql.negotiation import (
+    GRAPH_FORMATS,
+    RESULT_FORMATS,
+    NotAcceptable,
+    UnknownFormat,
+    choose_format,
+    choose_formats,
+)
+from ..sparql.protocol import DescriptionRequest, ProtocolError, QueryRequest, parse_request
+from ..sparql.query_text import rewrite_iris
+from ..sparql.service_description import PREFIXES as SD_PREFIXES
+from ..sparql.service_description import DatasetStatistics, dataset_statistics, describe_service
+from . import context, iris
+from .http import cacheable, negotiated, plain_error
+from .query_ui import render_query_ui
+
+blueprint = Blueprint("sparql", __name__)
+
+_EXECUTOR = "sparql_executor"
+_STATISTICS = "sparql_statistics"
+_ALLOWED = "GET, HEAD, POST, OPTIONS"
+
+
+@blueprint.record_once
+def _install_executor(state: BlueprintSetupState) -> None:
+    app = state.app
+
+    def create() -> QueryExecutor:
+        settings = app.config["SETTINGS"]
+        return executor_for(app.extensions["graph_store"], settings.query_timeout_s, settings.threads)
+
+    app.extensions[_EXECUTOR] = ExecutorHolder(create)
+
+
+def executor() -> QueryExecutor:
+    """The query executor of this app in this process."""
+    return current_app.extensions[_EXECUTOR].get()
+
+
+@blueprint.route("/sparql", methods=["GET", "POST", "OPTIONS", "PUT", "DELETE", "PATCH"],
+                 provide_automatic_options=False)
+def endpoint() -> Response:
+    if request.method == "OPTIONS":  # CORS preflights are answered before this (graph_service.web.http)
+        return Response(status=204, headers={"Allow": _ALLOWED})
+    try:
+        body = request.get_data(cache=False) if request.method == "POST" else b""
+        parsed = parse_request(request.method, request.args, request.headers.get("Content-Type"), body)
+    except ProtocolError as error:
+        return plain_error(error.status, error.message, error.headers)
+    except RequestEntityTooLarge:
+        limit = context.settings().max_request_bytes
+        return plain_error(413, f"The request is larger than this endpoint's limit of {limit:,} bytes.")
+    if isinstance(parsed, DescriptionRequest):
+        return _describe(parsed)
+    return _answer(parsed)
+
+
+def _is_get() -> bool:
+    return request.method in ("GET", "HEAD")
+
+
+def _answer(parsed: QueryRequest) -> Response:
+    settings = context.settings()
+    try:
+        formats = choose_formats(request.headers.get("Accept"), parsed.format_names)
+    except NotAcceptable as error:
+        return negotiated(plain_error(406, error.message))
+    except UnknownFormat as error:
+        return plain_error(400, error.message)
+    mapper = iris.mapper()
+    sparql = rewrite_iris(parsed.query, mapper.public_base, mapper.base_iri)
+    try:
+        check_services(sparql, settings.sparql_service_allowlist)
+    except ServiceForbidden as error:
+        return plain_error(403, str(error))
+
+    # The response is fully determined by the request URL, the chosen formats and the data version (in the ETag).
+    cache_parts = (request.path, request.query_string.decode("latin-1"), formats.results.name, formats.graph.name)
+    if _is_get() and request.if_none_match:
+        revalidated = cacheable(Response(), *cache_parts)
+        if revalidated.status_code == 304:
+            return negotiated(revalidated)
+
+    def to_store(graphs: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        return None if graphs is None else tuple(mapper.to_store_iri(g) for g in graphs)
+
+    job = QueryJob(
+        sparql=sparql,
+        default_graphs=to_store(parsed.default_graphs),
+        named_graphs=to_store(parsed.named_graphs),
+        base_iri=mapper.to_store_iri(request.base_url),
+        results_format=formats.results.name,
+        graph_format=formats.graph.name,
+        max_rows=settings.max_result_rows,
+        store_base=mapper.base_iri,
+        public_base=mapper.public_base,
+        prefixes=tuple((prefix, mapper.to_public_iri(iri)) for prefix, iri in PREFIXES.items()),
+    )
+    try:
+        outcome = executor().run(job)
+    except TooManyRows as error:
+        return plain_error(error.status, error.message, [("X-SPARQL-Max-Rows", str(error.limit))])
+    except QueryError as error:
+        return plain_error(error.status, error.message)
+    fmt = BY_NAME[outcome.format_name]
+    response = negotiated(Response(outcome.body, content_type=fmt.content_type))
+    return cacheable(response, *cache_parts) if _is_get() else response
+
+
+def _statistics() -> DatasetStatistics:
+    """Triple counts for the service description, computed once per published data version."""
+    version = context.store().version()
+    digest = version.digest if version else ""
+    cached = current_app.extensions.get(_STATISTICS)
+    if cached is None or cached[0] != digest:
+        cached = (digest, dataset_statistics(context.store()))
+        current_app.extensions[_STATISTICS] = cached
+    return cached[1]
+
+
+def _describe(parsed: DescriptionRequest) -> Response:
+    offered: list[Format] = [*GRAPH_FORMATS, BY_NAME["html"]]
+    try:
+        fmt = choose_format(request.headers.get("Accept"), parsed.format_names, offered)
+    except NotAcceptable as error:
+        return negotiated(plain_error(406, error.message))
+    except UnknownFormat as error:
+        return plain_error(400, error.message)
+    if fmt.name == "html":
+        return negotiated(make_response(render_query_ui()))
+    settings = context.settings()
+    mapper = iris.mapper()
+    triples = describe_service(
+        request.base_url, _statistics(), [*RESULT_FORMATS, *GRAPH_FORMATS],
+        federation=bool(normalise_allowlist(settings.sparql_service_allowlist)),
+        timeout_s=settings.query_timeout_s, max_rows=settings.max_result_rows, public_iri=mapper.to_public_iri,
+    )
+    body = pyoxigraph.serialize(triples, format=fmt.rdf_format, prefixes=SD_PREFIXES)
+    response = negotiated(Response(body, content_type=fmt.content_type))
+    return cacheable(response, request.path, request.query_string.decode("latin-1"), fmt.name)
