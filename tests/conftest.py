@@ -7,9 +7,11 @@ Nothing here is mocked: ``kg`` and ``app`` read an Oxigraph store on disk built 
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -118,6 +120,40 @@ def live_server(settings: Settings, store: GraphStore) -> Iterator[LiveServer]:
     server = start_server(settings)
     yield server
     stop_server(server)
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+BROWSER_WAIT_S = 30  # upper bound for a page or a query to come back in the browser; never asserted on
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator:
+    """Debian's headless Chromium driven by Selenium, offline: it may resolve no host but 127.0.0.1."""
+    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
+        pytest.fail("the browser tests need Debian's chromium and chromium-driver: run scripts/system-deps.sh")
+    os.environ["SE_OFFLINE"] = "true"  # never let Selenium Manager download a driver or a browser
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    profile = tempfile.mkdtemp(prefix="chromium-")
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for flag in (
+        "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
+        f"--user-data-dir={profile}", "--window-size=1400,1000",
+        "--no-proxy-server", "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
+    ):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
+    driver.set_page_load_timeout(BROWSER_WAIT_S)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
 
 
 def pytest_configure(config: pytest.Config) -> None:

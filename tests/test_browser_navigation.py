@@ -8,50 +8,17 @@ resolves no host but 127.0.0.1. Screenshots of each step are left in the tempora
 
 from __future__ import annotations
 
-import os
-import shutil
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
+from conftest import BROWSER_WAIT_S
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
-WAIT_S = 30  # upper bound for a page to load; never asserted on
 SCREENSHOTS = Path(tempfile.gettempdir())
 BASE = "https://w3id.org/aiwatch/"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator:
-    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
-        pytest.fail("the browser tests need Debian's chromium and chromium-driver: run scripts/system-deps.sh")
-    os.environ["SE_OFFLINE"] = "true"  # never let Selenium Manager download a driver or a browser
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    profile = tempfile.mkdtemp(prefix="browse-chromium-")
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for flag in (
-        "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
-        f"--user-data-dir={profile}", "--window-size=1280,1000",
-        "--no-proxy-server", "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
-    ):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
-    driver.set_page_load_timeout(WAIT_S)
-    try:
-        yield driver
-    finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
 
 
 def _click_and_wait(driver, element, path_prefix: str) -> None:
@@ -60,7 +27,7 @@ def _click_and_wait(driver, element, path_prefix: str) -> None:
 
     driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", element)
     element.click()
-    WebDriverWait(driver, WAIT_S).until(lambda d: urlsplit(d.current_url).path.startswith(path_prefix)
+    WebDriverWait(driver, BROWSER_WAIT_S).until(lambda d: urlsplit(d.current_url).path.startswith(path_prefix)
                                         and d.execute_script("return document.readyState") == "complete")
 
 

@@ -7,47 +7,15 @@ but 127.0.0.1, so a page that tried to load anything from elsewhere would fail h
 
 from __future__ import annotations
 
-import os
-import shutil
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import BROWSER_WAIT_S
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
-WAIT_S = 30  # upper bound for the page and a query to come back; never asserted on
 SCREENSHOT_DIR = Path(tempfile.gettempdir())
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator:
-    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
-        pytest.fail("the browser tests need Debian's chromium and chromium-driver: run scripts/system-deps.sh")
-    os.environ["SE_OFFLINE"] = "true"  # never let Selenium Manager download a driver or a browser
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    profile = tempfile.mkdtemp(prefix="query-ui-chromium-")
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for flag in (
-        "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
-        f"--user-data-dir={profile}", "--window-size=1400,1000",
-        "--no-proxy-server", "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
-    ):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
-    try:
-        yield driver
-    finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
 
 
 def _visible(driver, css: str) -> list:
@@ -60,7 +28,7 @@ def _result_rows(driver) -> list[str]:
     """The text of each row of the visible YASR results table, once there are rows."""
     from selenium.webdriver.support.ui import WebDriverWait
 
-    WebDriverWait(driver, WAIT_S).until(lambda d: _visible(d, ".tabPanel.active .yasr tbody tr td"))
+    WebDriverWait(driver, BROWSER_WAIT_S).until(lambda d: _visible(d, ".tabPanel.active .yasr tbody tr td"))
     return [row.text for row in _visible(driver, ".tabPanel.active .yasr tbody tr")]
 
 
@@ -100,15 +68,15 @@ def test_typing_a_project_prefix_declares_it_and_classes_complete_from_the_graph
     from selenium.webdriver.support.ui import WebDriverWait
 
     browser.get(f"{live_server.url}/sparql/ui")
-    editor = WebDriverWait(browser, WAIT_S).until(lambda d: _visible(d, ".tabPanel.active .CodeMirror"))[0]
+    editor = WebDriverWait(browser, BROWSER_WAIT_S).until(lambda d: _visible(d, ".tabPanel.active .CodeMirror"))[0]
     browser.execute_script("arguments[0].CodeMirror.setValue('')", editor)
     typing = editor.find_element("css selector", "textarea")
     typing.send_keys("SELECT * WHERE { ?workshop a aiw:")
-    WebDriverWait(browser, WAIT_S).until(
+    WebDriverWait(browser, BROWSER_WAIT_S).until(
         lambda d: "PREFIX aiw: <https://w3id.org/aiwatch/def/aiwatch#>"
         in d.execute_script("return arguments[0].CodeMirror.getValue()", editor))
     typing.send_keys("Works")
     typing.send_keys(Keys.CONTROL, " ")
-    hints = WebDriverWait(browser, WAIT_S).until(lambda d: _visible(d, ".CodeMirror-hint"))
+    hints = WebDriverWait(browser, BROWSER_WAIT_S).until(lambda d: _visible(d, ".CodeMirror-hint"))
     assert "aiw:Workshop" in [hint.text for hint in hints]
     _same_origin_only(browser, live_server.url)

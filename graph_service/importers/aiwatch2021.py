@@ -13,6 +13,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from ..loading.sources import sha256_of
 from .common import (
     AIW,
     DCT,
@@ -24,7 +25,6 @@ from .common import (
     OrganisationTables,
     clean_text,
     header_lines,
-    sha256_of,
 )
 from .concepts import ConceptIndex
 from .countries import CountryTable

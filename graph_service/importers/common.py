@@ -90,13 +90,6 @@ def _short(text: str, limit: int = 100) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def sha256_of(path: Path) -> str:
-    """Checksum written into the output header, so a reader can tell which source bytes it came from."""
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def slugify(text: str) -> str:

@@ -15,6 +15,7 @@ from pathlib import Path
 import openpyxl
 from tqdm import tqdm
 
+from ..loading.sources import sha256_of
 from .common import (
     AIW,
     DCAT,
@@ -29,7 +30,6 @@ from .common import (
     clean_text,
     header_lines,
     iso_date,
-    sha256_of,
 )
 from .concepts import ConceptIndex, normalise
 from .countries import CountryTable
