@@ -8,9 +8,17 @@ from .oxigraph import OxigraphStore
 
 __all__ = ["DataVersion", "GraphStore", "OxigraphStore", "QueryResult", "StoreError", "Term", "open_store"]
 
+
+def _remote(settings: Settings) -> GraphStore:
+    from .remote import RemoteStore  # imported on use: SPARQLWrapper is not needed by embedded-only processes
+
+    return RemoteStore.from_settings(settings)
+
+
 #: Backend name -> factory; a new backend registers here and nowhere else.
 BACKENDS = {
     "oxigraph": lambda settings: OxigraphStore(settings.store_path, keep_versions=settings.keep_versions),
+    "remote": _remote,
 }
 
 

@@ -1,0 +1,237 @@
+"""The remote backend over a real Virtuoso on 127.0.0.1 (started by scripts/virtuoso/ unless already given).
+
+The store contract of ``store_contract`` runs here on both backends; the tests below are about what only an
+external engine has: its upload paths, graphs of its own, refusals, the real project data, and several service
+processes sharing it.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterable
+from pathlib import Path
+
+import pytest
+import requests
+from conftest import start_server, stop_server
+from pyoxigraph import BlankNode, Literal, NamedNode, Quad
+from rdflib.compare import isomorphic
+from requests.auth import HTTPDigestAuth
+from store_contract import *  # noqa: F403 - the store contract, collected here for both backends
+from store_contract import (
+    EX,
+    XSD,
+    count,
+    graph,
+    quad,
+    rdflib_graph,
+    remote_settings,
+    sample,
+    settings_environment,
+    values,
+)
+
+from graph_service.config import Settings
+from graph_service.store import GraphStore, StoreError, open_store
+from graph_service.store.remote import RemoteStore
+
+pytestmark = pytest.mark.virtuoso
+
+
+def new_remote(engine: dict[str, str], **changes: object) -> RemoteStore:
+    dataset = f"remote-{time.monotonic_ns()}"
+    store = open_store(remote_settings(Settings.from_env(environ={}), engine, remote_dataset=dataset, **changes))
+    assert isinstance(store, RemoteStore)
+    return store
+
+
+def engine_select(engine: dict[str, str], sparql: str) -> list[dict]:
+    """A query straight to Virtuoso, bypassing the backend (sees every graph the engine has)."""
+    answer = requests.post(engine["AIWATCH_REMOTE_QUERY_URL"], data={"query": sparql},
+                           headers={"Accept": "application/sparql-results+json"}, timeout=30)
+    answer.raise_for_status()
+    return answer.json()["results"]["bindings"]
+
+
+def engine_update(engine: dict[str, str], update: str) -> None:
+    answer = requests.post(engine["AIWATCH_REMOTE_UPDATE_URL"], data={"update": update}, timeout=30,
+                           auth=HTTPDigestAuth(engine["AIWATCH_REMOTE_USER"], engine["AIWATCH_REMOTE_PASSWORD"]))
+    answer.raise_for_status()
+
+
+def staging_graphs(engine: dict[str, str], store: RemoteStore) -> list[str]:
+    rows = engine_select(engine, "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } "
+                                 f'FILTER(STRSTARTS(STR(?g), "urn:x-graph-service:{store.dataset}/staging/")) }}')
+    return [row["g"]["value"] for row in rows]
+
+
+def test_the_remote_backend_is_chosen_by_the_settings(virtuoso: dict[str, str]) -> None:
+    store = open_store(remote_settings(Settings.from_env(environ={}), virtuoso))
+    assert isinstance(store, RemoteStore)
+    with pytest.raises(StoreError, match="remote_query_url"):
+        open_store(Settings.from_env(environ={}, backend="remote"))
+
+
+@pytest.mark.parametrize("path", ["bulk loader", "graph store protocol", "sparql update"])
+def test_every_upload_path_publishes_the_same_dataset(virtuoso: dict[str, str], path: str) -> None:
+    changes = {
+        "bulk loader": {},
+        "graph store protocol": {"remote_bulk_dir": ""},
+        "sparql update": {"remote_bulk_dir": "", "remote_graph_store_url": ""},
+    }[path]
+    store = new_remote(virtuoso, **changes)
+    shared = BlankNode()  # one blank node used in two graphs
+    data = sample() + [
+        Quad(NamedNode(EX + "dataset"), NamedNode(EX + "checksum"), shared, NamedNode(graph("a"))),
+        Quad(shared, NamedNode(EX + "value"), Literal("abc"), NamedNode(graph("b"))),
+        *(quad(f"bulk{i}", "n", Literal(str(i), datatype=NamedNode(XSD + "integer")), "c") for i in range(2500)),
+    ]
+    store.publish(data, path)
+    assert count(store) == len(data) - 1
+    assert values(store, f"SELECT ?v WHERE {{ <{EX}dataset> <{EX}checksum> ?c . ?c <{EX}value> ?v }}") == ["abc"]
+    dumped = list(store.quads())
+    for name in ("a", "b"):
+        in_graph = NamedNode(graph(name))
+        assert isomorphic(rdflib_graph(q.triple for q in dumped if q.graph_name == in_graph),
+                          rdflib_graph(q.triple for q in data if q.graph_name == in_graph))
+    assert staging_graphs(virtuoso, store) == []
+
+
+def test_staging_and_engine_graphs_are_never_visible(virtuoso: dict[str, str]) -> None:
+    store = new_remote(virtuoso)
+    store.publish(sample(), "v1")
+    # What a publish that crashed while staging leaves (layout: graph_service/store/remote.py docstring).
+    prefix = f"urn:x-graph-service:{store.dataset}"
+    crashed = f"{prefix}/staging/crashed/0"
+    engine_update(virtuoso, f"INSERT DATA {{ GRAPH <{crashed}> {{ <{EX}ghost> <{EX}p> \"half-loaded\" }} }} ; "
+                            f"INSERT DATA {{ GRAPH <{prefix}/staging-list> {{ <{prefix}> "
+                            f"<urn:x-graph-service:staging> <{crashed}> }} }}")
+    assert count(store) == 8, "neither the staging graph nor Virtuoso's own graphs are in the union"
+    assert not store.ask(f"ASK {{ <{EX}ghost> ?p ?o }}")
+    assert not store.ask(f"ASK {{ GRAPH ?g {{ <{EX}ghost> ?p ?o }} }}")
+    assert store.graph_names() == [graph("a"), graph("b")]
+    assert count(store, default_graphs=[crashed]) == 0, "an explicit dataset cannot name it either"
+    store.publish(sample(), "v2")
+    assert staging_graphs(virtuoso, store) == [], "the next publish removes what a crashed one left"
+
+
+def test_a_publish_the_engine_refuses_changes_nothing(virtuoso: dict[str, str]) -> None:
+    store = new_remote(virtuoso, remote_bulk_dir="", remote_graph_store_url="")  # uploads by SPARQL Update
+    store.publish(sample(), "good")
+    refused = [quad("new", "p", "fine", "c"),
+               quad("new", "count", Literal("many", datatype=NamedNode(XSD + "integer")), "d")]
+    with pytest.raises(StoreError, match="previous data still served"):
+        store.publish(refused, "bad")  # Virtuoso's SPARQL compiler refuses ill-typed numbers in INSERT DATA
+    assert store.version().digest == "good"
+    assert count(store) == 8
+    assert store.graph_names() == [graph("a"), graph("b")]
+    assert staging_graphs(virtuoso, store) == []
+
+
+def test_queries_the_engine_cannot_run_and_an_engine_that_is_down(virtuoso: dict[str, str]) -> None:
+    store = new_remote(virtuoso)
+    store.publish(sample(), "v1")
+    with pytest.raises(SyntaxError, match="the SPARQL engine refused the query") as refused:
+        store.query("SELECT * WHERE { ?s ?p ?o LATERAL { SELECT ?x WHERE { ?s ?q ?x } LIMIT 1 } }")
+    assert "SPARQL query:" not in str(refused.value), "Virtuoso's echo of the query is cut off"
+    down = RemoteStore("http://127.0.0.1:9/sparql", "http://127.0.0.1:9/sparql-auth")
+    with pytest.raises(StoreError, match="did not answer"):
+        down.version()
+    with pytest.raises(StoreError, match="did not answer"):
+        down.query("SELECT * WHERE { ?s ?p ?o }")
+
+
+def test_a_query_with_its_own_from_clause_gets_exactly_that_dataset(virtuoso: dict[str, str]) -> None:
+    store = new_remote(virtuoso)
+    store.publish(sample(), "v1")
+    assert values(store, f"SELECT DISTINCT ?s FROM <{graph('b')}> WHERE {{ ?s ?p ?o }} ORDER BY ?s") == \
+        [EX + "report", EX + "workshop"]
+    assert values(store, "SELECT (COUNT(*) AS ?n) WHERE { ?s <http://example.org/from> ?o }") == ["0"], \
+        "FROM inside an IRI is no dataset clause"
+
+
+def test_the_project_data_loads_with_the_same_counts(store: GraphStore, remote_store: GraphStore) -> None:
+    assert remote_store.version().digest == store.version().digest
+    assert remote_store.graph_names() == store.graph_names()
+    per_graph = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g"
+    assert remote_store.select(per_graph) == store.select(per_graph)
+    assert count(remote_store) == count(store)
+    per_class = "SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?c } GROUP BY ?c ORDER BY ?c"
+    assert remote_store.select(per_class) == store.select(per_class)
+    labels = "SELECT ?s ?l WHERE { ?s <http://www.w3.org/2004/02/skos/core#prefLabel> ?l } ORDER BY ?s ?l"
+    assert remote_store.select(labels) == store.select(labels)
+    typed = ("SELECT ?s ?p ?o WHERE { ?s ?p ?o FILTER(isLiteral(?o) && DATATYPE(?o) != "
+             "<http://www.w3.org/2001/XMLSchema#string> && !LANGMATCHES(LANG(?o), '*') "
+             "&& !STRSTARTS(STR(?p), 'http://www.w3.org/ns/prov#')) } ORDER BY ?s ?p ?o")  # not the load times
+    assert remote_store.select(typed) == store.select(typed), "numbers, dates, booleans in the same forms"
+    load_record = NamedNode("https://w3id.org/aiwatch/graph/load")  # PROV of each load: its own times
+
+    def comparable(quads: Iterable[Quad]) -> set[Quad]:
+        return {q for q in quads if q.graph_name != load_record and not isinstance(q.subject, BlankNode)
+                and not isinstance(q.object, BlankNode)}
+
+    assert comparable(remote_store.quads()) == comparable(store.quads())
+
+    def blank(quads: Iterable[Quad]) -> int:
+        return sum(1 for q in quads if isinstance(q.subject, BlankNode) or isinstance(q.object, BlankNode))
+
+    assert blank(remote_store.quads()) == blank(store.quads())
+
+
+@pytest.mark.slow
+def test_two_service_processes_share_one_engine(remote_project_settings: Settings, remote_store: GraphStore) -> None:
+    """Two `graph-service serve` processes (as on two hosts) over one Virtuoso; `graph-service load` on a third."""
+    environment = {**settings_environment(remote_project_settings), "AIWATCH_REMOTE_REFRESH_S": "0.2"}
+    first = start_server(remote_project_settings, env=environment)
+    second = start_server(remote_project_settings, env=environment)
+    try:
+        published = remote_store.version()
+        for server in (first, second):
+            ready = requests.get(f"{server.url}/ready", timeout=10).json()
+            assert ready["backend"] == "remote"
+            assert (ready["data_version"], ready["published"]) == (published.digest, published.published.isoformat())
+        loaded = subprocess.run([sys.executable, "-m", "graph_service.cli", "load", "--force"],
+                                env={**os.environ, **environment}, capture_output=True, text=True, timeout=300)
+        assert loaded.returncode == 0, loaded.stderr[-2000:]
+        republished = remote_store.version()
+        assert republished.published > published.published
+        for server in (first, second):
+            ready = requests.get(f"{server.url}/ready", timeout=10).json()
+            assert (ready["data_version"], ready["published"]) == \
+                (republished.digest, republished.published.isoformat()), "both serve the new version"
+    finally:
+        stop_server(first)
+        stop_server(second)
+
+
+@pytest.mark.slow
+def test_a_bulk_loaded_publish_survives_an_engine_restart(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Virtuoso's bulk loader writes without transaction log; the publish must still be durable."""
+    directory = tmp_path_factory.mktemp("virtuoso-restart")
+    scripts = Path(__file__).resolve().parent.parent / "scripts" / "virtuoso"
+
+    def start() -> dict[str, str]:
+        started = subprocess.run(["bash", str(scripts / "start.sh"), str(directory)], capture_output=True, text=True)
+        assert started.returncode == 0, started.stderr[-2000:]
+        return {line.split("=", 1)[0].removeprefix("export "): line.split("=", 1)[1]
+                for line in started.stdout.splitlines() if line.startswith("export AIWATCH_REMOTE_")}
+
+    try:
+        engine = start()
+        store = new_remote(engine)
+        assert store.bulk_dir is not None
+        store.publish(sample(), "before-restart")
+        subprocess.run(["bash", str(scripts / "stop.sh"), str(directory)], check=True, capture_output=True)
+        after = start()
+        assert after["AIWATCH_REMOTE_QUERY_URL"] == engine["AIWATCH_REMOTE_QUERY_URL"], "same ports again"
+        reopened = RemoteStore.from_settings(remote_settings(Settings.from_env(environ={}), after,
+                                                             remote_dataset=store.dataset))
+        assert reopened.version().digest == "before-restart"
+        assert count(reopened) == 8
+        assert values(reopened, f"SELECT ?city WHERE {{ <{EX}report> <{EX}author>/<{EX}address>/<{EX}city> ?city }}"
+                      ) == ["Ispra"]
+    finally:
+        subprocess.run(["bash", str(scripts / "stop.sh"), str(directory)], capture_output=True)
