@@ -45,6 +45,7 @@ test-quick: $(STAMP)
 ## Debian packages the slow suites use (headless Chromium, Virtuoso); installed only where missing
 system-deps:
 	scripts/system-deps.sh
+	bash scripts/virtuoso/install.sh
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
