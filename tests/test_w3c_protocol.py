@@ -4,10 +4,10 @@ The 34 protocol tests come from ../shared/standards/w3c-sparql-protocol-tests/ma
 (nothing is re-typed here). They run against ``graph-service serve`` (gunicorn, 127.0.0.1) over a throw-away
 store holding the kasei.us graphs ``dataN.rdf`` (from ``dataN.nt``), as the suite's README asks.
 
-This endpoint is read-only until SPARQL Update lands (issue 7): the 7 update tests that expect an update to
-succeed are expected to fail, strictly (they will report XPASS, and fail, the day updates work, to be enabled),
-and say so in their test id. The 7 ``bad_update_*`` tests run normally: each must be refused with a 4xx, which a
-read-only endpoint does for every update.
+The endpoint is read-only unless write tokens are configured (issue 7). The 7 update tests run against a second
+server over its own throw-away store with a write token, sent as ``Authorization: Bearer`` with every request of
+those tests (the suite's requests carry none). The 7 ``bad_update_*`` tests run against both servers: each must be
+refused with a 4xx by the read-only endpoint and, for the protocol error it is about, by the writable one too.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from rdflib.collection import Collection
 from graph_service.config import Settings
 from graph_service.formats import Kind, by_name
 from graph_service.store import OxigraphStore
+from graph_service.writes import new_token
 
 SUITE = Path(__file__).resolve().parents[2] / "shared" / "standards" / "w3c-sparql-protocol-tests"
 MF = Namespace("http://www.w3.org/2001/sw/DataAccess/tests/test-manifest#")
@@ -38,7 +39,7 @@ HTS = Namespace("http://www.w3.org/2011/http-statusCodes#")
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 KASEI_GRAPH = "http://kasei.us/2009/09/sparql/data/{name}.rdf"
 ENDPOINT_PATH = "/sparql"  # the manifest's "/sparql/" prefix stands for the endpoint under test
-NOT_APPLICABLE = "NOT-APPLICABLE-read-only-endpoint-update-lands-with-issue-7"
+WRITE_TOKEN = new_token()
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,10 @@ class ProtocolTest:
     @property
     def is_update(self) -> bool:
         return self.name.startswith("update_")
+
+    @property
+    def is_bad_update(self) -> bool:
+        return self.name.startswith("bad_update_") or self.name == "bad_multiple_updates"
 
 
 def _read_request(manifest: Graph, node) -> ProtocolRequest:
@@ -111,16 +116,20 @@ PROTOCOL_TESTS = protocol_tests()
 
 
 def _params() -> list:
-    update_pending = pytest.mark.xfail(
-        strict=True, reason="SPARQL Update is not implemented yet (issue 7): the endpoint is read-only")
-    return [pytest.param(test, id=f"{test.name}-{NOT_APPLICABLE}", marks=update_pending) if test.is_update
-            else pytest.param(test, id=test.name) for test in PROTOCOL_TESTS]
+    """Each test with the server it runs against: updates on the writable one, bad updates on both."""
+    params = []
+    for test in PROTOCOL_TESTS:
+        if test.is_update:
+            params.append(pytest.param(test, "writable_kasei_server", id=test.name))
+        else:
+            params.append(pytest.param(test, "kasei_server", id=test.name))
+        if test.is_bad_update:
+            params.append(pytest.param(test, "writable_kasei_server", id=f"{test.name}-writes-enabled"))
+    return params
 
 
-@pytest.fixture(scope="module")
-def kasei_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """The real server over a throw-away store holding data1/2/3.nt as the kasei.us graphs."""
-    path = tmp_path_factory.mktemp("w3c-store")
+def _kasei_store(path: Path) -> None:
+    """A throw-away store holding data1/2/3.nt as the kasei.us graphs."""
     quads = []
     for number in (1, 2, 3):
         graph = pyoxigraph.NamedNode(KASEI_GRAPH.format(name=f"data{number}"))
@@ -130,7 +139,25 @@ def kasei_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServe
     store = OxigraphStore(path)
     store.publish(quads, "w3c-protocol-suite")
     store.close()
-    server = start_server(Settings.from_env(environ={}, store_path=path))
+
+
+@pytest.fixture(scope="module")
+def kasei_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """The real server, read-only (no write token configured), over the kasei.us graphs."""
+    path = tmp_path_factory.mktemp("w3c-store")
+    _kasei_store(path)
+    server = start_server(Settings.from_env(environ={}, store_path=path), env={"AIWATCH_WRITE_TOKENS": ""})
+    yield server
+    stop_server(server)
+
+
+@pytest.fixture(scope="module")
+def writable_kasei_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """The real server with a write token, over its own copy of the kasei.us graphs (the update tests clear it)."""
+    path = tmp_path_factory.mktemp("w3c-writable-store")
+    _kasei_store(path)
+    server = start_server(Settings.from_env(environ={}, store_path=path),
+                          env={"AIWATCH_WRITE_TOKENS": f"w3c-suite:{WRITE_TOKEN}"})
     yield server
     stop_server(server)
 
@@ -170,12 +197,14 @@ def _check_format(response: requests.Response, expected: str) -> None:
         Graph().parse(data=response.content, format=fmt.rdflib_name)
 
 
-@pytest.mark.parametrize("test", _params())
-def test_w3c_protocol(test: ProtocolTest, kasei_server: LiveServer):
+@pytest.mark.parametrize(("test", "server_fixture"), _params())
+def test_w3c_protocol(test: ProtocolTest, server_fixture: str, request: pytest.FixtureRequest):
+    server: LiveServer = request.getfixturevalue(server_fixture)
+    token = {"Authorization": f"Bearer {WRITE_TOKEN}"} if server_fixture == "writable_kasei_server" else {}
     for step in test.requests:
         # No request of the suite sends Accept: drop the one requests adds by default.
-        headers = {"Accept": None, **step.headers}
-        response = requests.request(step.method, kasei_server.url + step.path, headers=headers, data=step.body,
+        headers = {"Accept": None, **step.headers, **token}
+        response = requests.request(step.method, server.url + step.path, headers=headers, data=step.body,
                                     timeout=30)
         assert _status_class(response.status_code) in step.expected_status, (test.title, response.text)
         if step.expected_format is not None:

@@ -141,13 +141,13 @@ def _prefixes(mapper: IriMapper) -> dict[str, str]:
 
 
 def _union_triples(store: GraphStore) -> Iterator[Triple]:
-    """Every triple of the union of the graphs, once (a triple stated in two graphs is written once)."""
-    seen: set[Triple] = set()
-    for quad in store.quads():
-        triple = Triple(quad.subject, quad.predicate, quad.object)
-        if triple not in seen:
-            seen.add(triple)
-            yield triple
+    """Every triple of the union of the graphs, once (a triple stated in two graphs is written once).
+
+    The store's default graph is that union, already a set (GraphStore), so the triples stream from it: remembering
+    every triple seen to drop repeats took memory in proportion to the data (gigabytes at 10M triples).
+    """
+    for row in store.query("SELECT ?s ?p ?o WHERE { ?s ?p ?o }"):
+        yield Triple(row[0], row[1], row[2])
 
 
 def dump_writer(format_name: str) -> Writer:

@@ -11,6 +11,7 @@ import pyoxigraph
 
 from ..formats import guess_rdf_format
 from ..namespaces import graph_iri
+from .untrusted import check_file
 
 
 class SourceError(Exception):
@@ -55,13 +56,15 @@ def parse_file(path: Path, graph: str | None, base_iri: str) -> list[pyoxigraph.
     """Parse one file with Oxigraph's parsers into quads of ``graph`` (named graphs of TriG/N-Quads are kept).
 
     Oxigraph's parsers never dereference anything: no remote JSON-LD contexts, no XML external entities, no
-    other local files, which is what untrusted curator files need.
+    other local files, which is what untrusted curator files need; what they would still choke on (XML entity
+    expansion, deep nesting) is refused first (:mod:`.untrusted`).
     """
     rdf_format = guess_rdf_format(path.name)
     if rdf_format is None:
         raise SourceError(f"{path}: not an RDF file name (known extensions: .ttl .nt .nq .trig .rdf .jsonld .n3)")
     target = pyoxigraph.NamedNode(graph) if graph else pyoxigraph.DefaultGraph()
     try:
+        check_file(path, rdf_format)  # entity expansion, deep nesting: see .untrusted
         with path.open("rb") as stream:
             quads = []
             for quad in pyoxigraph.parse(stream, format=rdf_format, base_iri=base_iri):

@@ -20,7 +20,6 @@ engine's own time limit (:class:`InProcessExecutor`).
 from __future__ import annotations
 
 import atexit
-import functools
 import logging
 import os
 import socket
@@ -32,7 +31,6 @@ from multiprocessing.connection import Connection
 from typing import Protocol
 
 from ..store.base import GraphStore
-from ..store.oxigraph import OxigraphStore
 from .jobs import EndpointBusy, QueryFailed, QueryJob, QueryOutcome, QueryTimeout
 from .serialization import execute
 
@@ -164,9 +162,7 @@ class ProcessExecutor:
 
 def store_opener(store: GraphStore) -> Callable[[], GraphStore] | None:
     """How a worker process opens the same store, or ``None`` when the store cannot be shared across processes."""
-    if isinstance(store, OxigraphStore):
-        return functools.partial(OxigraphStore, store.path, keep_versions=store.keep_versions)
-    return None
+    return store.worker_opener()
 
 
 def executor_for(store: GraphStore, timeout_s: float, max_processes: int) -> QueryExecutor:

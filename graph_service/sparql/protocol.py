@@ -3,7 +3,10 @@
 The three query operations of the protocol are accepted: ``GET ?query=``, ``POST`` of an URL-encoded form and
 ``POST`` of ``application/sparql-query``. ``default-graph-uri`` / ``named-graph-uri`` may be repeated, and may come in
 the URL for any of them (the W3C tests send them there for POSTs too); when either is present, they are the whole
-dataset and override the query's FROM / FROM NAMED. This endpoint is read-only: any update is a 400 that says so.
+dataset and override the query's FROM / FROM NAMED. Updates (``POST`` of ``update=`` or of
+``application/sparql-update``, with ``using-graph-uri`` / ``using-named-graph-uri``) become an :class:`UpdateRequest`
+only when the caller accepts them (writes are enabled: graph_service.writes); otherwise any update is a 400 that says
+the endpoint is read-only.
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ ACCEPTED_POST_TYPES = (QUERY_TYPE, FORM_TYPE)
 FORMAT_PARAMETERS = ("format", "output", "results")
 DEFAULT_GRAPH = "default-graph-uri"
 NAMED_GRAPH = "named-graph-uri"
+USING_GRAPH = "using-graph-uri"
+USING_NAMED_GRAPH = "using-named-graph-uri"
 
 READ_ONLY = "This endpoint answers SPARQL queries only: SPARQL Update is not accepted here."
 
@@ -54,6 +59,15 @@ class QueryRequest:
 
 
 @dataclass(frozen=True)
+class UpdateRequest:
+    """A SPARQL 1.1 Update with the protocol's dataset (applies to every operation with a WHERE)."""
+
+    update: str
+    using_graphs: tuple[str, ...] = ()
+    using_named_graphs: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class DescriptionRequest:
     """No query and no update: the client asks for the service description (or, in a browser, the query UI)."""
 
@@ -61,13 +75,13 @@ class DescriptionRequest:
 
 
 def parse_request(
-    method: str, args: MultiDict[str, str], content_type: str | None, body: bytes
-) -> QueryRequest | DescriptionRequest:
+    method: str, args: MultiDict[str, str], content_type: str | None, body: bytes, *, accept_updates: bool = False
+) -> QueryRequest | DescriptionRequest | UpdateRequest:
     """Read a protocol request; raises :class:`ProtocolError` with the status and reason when it is not one."""
     if method in ("GET", "HEAD"):
         params = args
     elif method == "POST":
-        params = _post_parameters(args, content_type, body)
+        params = _post_parameters(args, content_type, body, accept_updates)
     else:
         raise ProtocolError(405, f"{method} is not a SPARQL Protocol operation: use GET or POST.",
                             [("Allow", "GET, HEAD, POST, OPTIONS")])
@@ -76,7 +90,9 @@ def parse_request(
     if queries and updates:
         raise ProtocolError(400, "A request carries either a query or an update, not both.")
     if updates:
-        raise ProtocolError(400, READ_ONLY)
+        if not accept_updates:
+            raise ProtocolError(400, READ_ONLY)
+        return _update_request(method, params, updates)
     format_names = tuple(value for name in FORMAT_PARAMETERS for value in params.getlist(name) if value.strip())
     if not queries:
         if method == "POST":
@@ -97,17 +113,32 @@ def parse_request(
     return QueryRequest(query, default_graphs, named_graphs, format_names)
 
 
-def _post_parameters(args: MultiDict[str, str], content_type: str | None, body: bytes) -> MultiDict[str, str]:
+def _update_request(method: str, params: MultiDict[str, str], updates: list[str]) -> UpdateRequest:
+    if method != "POST":
+        raise ProtocolError(400, "An update must be sent with POST (update=... as a form, or an "
+                                 f"{UPDATE_TYPE} body), never in the URL.")
+    if len(updates) > 1:
+        raise ProtocolError(400, f"Exactly one 'update' parameter is allowed; this request has {len(updates)}.")
+    if not updates[0].strip():
+        raise ProtocolError(400, "The update is empty.")
+    return UpdateRequest(updates[0], _graph_iris(params, USING_GRAPH) or (),
+                         _graph_iris(params, USING_NAMED_GRAPH) or ())
+
+
+def _post_parameters(
+    args: MultiDict[str, str], content_type: str | None, body: bytes, accept_updates: bool = False
+) -> MultiDict[str, str]:
     media_type, options = parse_options_header(content_type or "")
     media_type = media_type.lower()
     charset = options.get("charset", "utf-8").lower().replace("_", "-")
-    if media_type == UPDATE_TYPE:
+    if media_type == UPDATE_TYPE and not accept_updates:
         raise ProtocolError(400, READ_ONLY)
-    if media_type not in ACCEPTED_POST_TYPES:
+    accepted = (*ACCEPTED_POST_TYPES, UPDATE_TYPE) if accept_updates else ACCEPTED_POST_TYPES
+    if media_type not in accepted:
         got = f"'{media_type}'" if media_type else "no Content-Type"
         raise ProtocolError(
             415, f"POST a query as {FORM_TYPE} (query=...) or as {QUERY_TYPE}; this request has {got}.",
-            [("Accept-Post", ", ".join(ACCEPTED_POST_TYPES))],
+            [("Accept-Post", ", ".join(accepted))],
         )
     if charset not in ("utf-8", "utf8"):
         raise ProtocolError(415, f"Requests must be UTF-8 encoded; this one declares charset={charset}.")
@@ -115,6 +146,12 @@ def _post_parameters(args: MultiDict[str, str], content_type: str | None, body: 
         text = body.decode("utf-8")
     except UnicodeDecodeError as error:
         raise ProtocolError(400, f"The request body is not valid UTF-8 ({error}).") from None
+    if media_type == UPDATE_TYPE:
+        if "update" in args or "query" in args:
+            raise ProtocolError(400, f"An {UPDATE_TYPE} request carries its update in the body, and nothing else.")
+        params = MultiDict(args)
+        params.add("update", text)
+        return params
     if media_type == QUERY_TYPE:
         if "query" in args:
             raise ProtocolError(400, f"A {QUERY_TYPE} request carries its query in the body, not also in the URL.")

@@ -17,8 +17,8 @@ import pyoxigraph
 from pyoxigraph import QueryBoolean, QueryResultsFormat, QuerySolutions, RdfFormat
 
 from ..formats import BY_NAME
-from ..store.base import GraphStore, StoreError
-from .jobs import MalformedQuery, QueryFailed, QueryJob, QueryOutcome, TooManyRows, UnwritableResult
+from ..store.base import GraphStore, QueryTimedOut, StoreError
+from .jobs import MalformedQuery, QueryFailed, QueryJob, QueryOutcome, QueryTimeout, TooManyRows, UnwritableResult
 
 
 class _OverBudget(Exception):
@@ -62,6 +62,8 @@ def execute(store: GraphStore, job: QueryJob) -> QueryOutcome:
                              base_iri=job.base_iri)
     except SyntaxError as error:
         raise MalformedQuery(f"Malformed query: {error}") from None
+    except QueryTimedOut as error:  # a remote engine stopped it at the limit (embedded: the worker is killed)
+        raise QueryTimeout(error.seconds) from None
     except StoreError as error:  # e.g. a remote engine that timed out or is unreachable
         raise QueryFailed(f"The store could not run the query: {error}") from None
     try:

@@ -7,7 +7,7 @@ backend parses the engine's answer into the same types.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -22,12 +22,62 @@ class StoreError(Exception):
     """The store cannot do what was asked (unreadable, read-only, full disk...); the message says why."""
 
 
+class WriteTimeout(StoreError):
+    """A write ran past its time limit and was cancelled; nothing changed."""
+
+
+class QueryTimedOut(StoreError):
+    """The store's engine stopped a query at its time limit (``seconds``); no partial answer is returned."""
+
+    def __init__(self, seconds: float, detail: str = "") -> None:
+        super().__init__(seconds, detail)  # args as given: picklable, like every error crossing a process boundary
+        self.seconds = seconds
+        self.detail = detail
+
+    def __str__(self) -> str:
+        return f"the query was stopped at the time limit of {self.seconds:g} s" + (
+            f" ({self.detail})" if self.detail else "")
+
+
 @dataclass(frozen=True)
 class DataVersion:
     """Identifies the published data: ``digest`` changes exactly when the data does (ETags derive from it)."""
 
     digest: str
     published: datetime
+
+
+@dataclass(frozen=True)
+class ChangeSet:
+    """What one write changes: quads of the named graphs, and triples of the union default graph.
+
+    ``added`` / ``removed`` are net changes (a quad both removed and re-added is in neither). The union lists say
+    which triples appear in or vanish from the default graph, the data that queries and SHACL see.
+    """
+
+    added: tuple[pyoxigraph.Quad, ...]
+    removed: tuple[pyoxigraph.Quad, ...]
+    union_added: tuple[pyoxigraph.Triple, ...]
+    union_removed: tuple[pyoxigraph.Triple, ...]
+    #: The version the write started from (``None``: nothing was published).
+    before: DataVersion | None
+
+    def graphs(self) -> list[str]:
+        """The named graphs whose content changes, sorted."""
+        return sorted({q.graph_name.value for q in (*self.added, *self.removed)
+                       if isinstance(q.graph_name, pyoxigraph.NamedNode)})
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    version: DataVersion
+    changes: ChangeSet
+
+
+#: Called with the complete change of a write before it commits; raising refuses the write (nothing changes).
+WriteCheck = Callable[[ChangeSet], None]
+#: Called with the change of a write; returns quads (in named graphs) recorded with it, e.g. PROV about the write.
+WriteRecord = Callable[[ChangeSet], Iterable[pyoxigraph.Quad]]
 
 
 class GraphStore(ABC):
@@ -66,8 +116,42 @@ class GraphStore(ABC):
     def graph_names(self) -> list[str]:
         """The IRIs of the named graphs."""
 
+    def update(
+        self,
+        sparql: str,
+        *,
+        default_target: str,
+        base_iri: str | None = None,
+        check: WriteCheck | None = None,
+        record: WriteRecord | None = None,
+        timeout_s: float | None = None,
+    ) -> WriteResult:
+        """Apply a SPARQL 1.1 Update as one atomic write, and publish the result as a new data version.
+
+        The default graph stays the union of the named graphs, for writing too: triples an update inserts into the
+        default graph (no ``GRAPH``) land in the named graph ``default_target``; triples it deletes from the
+        default graph are deleted from every named graph holding them (``CLEAR DEFAULT`` empties the dataset),
+        except where the same request inserts them into a named graph explicitly (a move). Patterns without
+        ``GRAPH`` match the union as it was when the request started: changes to named graphs made by earlier
+        operations of the same request are visible through ``GRAPH`` patterns only.
+
+        ``record`` adds quads (PROV) to the write; ``check`` then sees the complete change and may raise to refuse
+        it: nothing is published and the exception propagates. Writes are serialised (across processes too), and
+        each starts from the latest published version, so concurrent writers never lose one another's changes.
+        Raises ``SyntaxError`` for a malformed update, :class:`WriteTimeout` when evaluating it takes longer than
+        ``timeout_s`` (a WHERE can cost as much as any query; ``None``: no limit, for updates without patterns),
+        :class:`StoreError` when the store cannot be written.
+        """
+        raise StoreError("this backend is read-only")
+
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release files or connections."""
+
+    def worker_opener(self) -> Callable[[], GraphStore] | None:
+        """A picklable callable opening this same store in another process, so that the SPARQL face can run
+        queries in worker processes it kills at the time limit; ``None`` (default): queries run in the calling
+        thread, the store enforcing the limit itself (a remote engine stops its own work)."""
+        return None
 
     # Conveniences shared by every backend.
     def ask(self, sparql: str) -> bool:

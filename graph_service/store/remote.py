@@ -81,7 +81,8 @@ from SPARQLWrapper import GET, POST, SPARQLWrapper
 from SPARQLWrapper.SPARQLExceptions import QueryBadFormed, SPARQLWrapperException
 
 from ..config import Settings
-from .base import DataVersion, GraphStore, QueryResult, StoreError
+from .base import DataVersion, GraphStore, QueryResult, QueryTimedOut, StoreError
+from .virtuoso_sparql import grouped_query_for_virtuoso
 
 _NS = "urn:x-graph-service:"
 _DIGEST = NamedNode(_NS + "digest")
@@ -100,10 +101,13 @@ _UPLOAD_BATCH = 100_000
 _UPDATE_BATCH = 1_000
 _SELECT_JSON = "application/sparql-results+json"
 _N_TRIPLES = "application/n-triples"
-_FROM_CLAUSE = re.compile(r"(?<![\w:?$])FROM(?![\w:-])", re.IGNORECASE)
+#: A dataset clause in a query's skeleton (IRIs blanked, their brackets kept): FROM [NAMED] <iri> or a prefixed name.
+_FROM_CLAUSE = re.compile(r"(?<![\w:?$])FROM(\s+NAMED)?(?![\w:-])\s*(<[^>]*>|[^\s{<]+)", re.IGNORECASE)
 #: Typed literals that may come back in another lexical form than Oxigraph's (xsd:integer and xsd:string do not).
 _MAY_NEED_CANONICAL = re.compile(rb'"datatype"\s*:\s*"http://www\.w3\.org/2001/XMLSchema#(?!integer"|string")')
 _ABSOLUTE_IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+_PROLOGUE = re.compile(r"\s*(?:(?:BASE\s*<[^>]*>|PREFIX\s*[^\s:]*:\s*<[^>]*>)\s*)*")
+_ORDER_OR_BRACE = re.compile(r"[{}]|(?<![\w:?$])ORDER(?![\w:-])", re.IGNORECASE)
 _EMPTY_STORE = Store()  # parses queries locally; never holds data
 
 
@@ -183,16 +187,26 @@ class RemoteStore(GraphStore):
     ) -> QueryResult:
         form = _query_form(sparql, base_iri)  # SyntaxError here is the caller's; below, the engine's answers
         record = self._current_record()
-        text = sparql if base_iri is None else f"BASE <{NamedNode(base_iri).value}>\n{sparql}"
-        if form is QueryTriples and self._virtuoso and _is_describe(sparql):
-            text = f'define sql:describe-mode "CBD"\n{text}'  # Oxigraph's DESCRIBE form, not Virtuoso's default
-        defaults, nameds = self._protocol_dataset(sparql, record, default_graphs, named_graphs)
+        text = sparql
+        own = _query_dataset(sparql, base_iri)
+        if own is not None:  # FROM / FROM NAMED become protocol parameters: filtered, and never added to others
+            text, from_graphs, from_named_graphs = own
+            default_graphs = from_graphs if default_graphs is None else default_graphs
+            named_graphs = from_named_graphs if named_graphs is None else named_graphs
+        defaults, nameds = self._protocol_dataset(record, default_graphs, named_graphs)
+        if base_iri is not None and not _declares_base(sparql):  # its own BASE wins (Virtuoso refuses two)
+            text = f"BASE <{NamedNode(base_iri).value}>\n{text}"
+        if self._virtuoso:
+            if form is QuerySolutions:
+                text = grouped_query_for_virtuoso(text)
+            elif form is QueryTriples and _is_describe(sparql):
+                text = f'define sql:describe-mode "CBD"\n{text}'  # Oxigraph's DESCRIBE form, not Virtuoso's default
         body, _ = self._select_or_construct(text, _N_TRIPLES if form is QueryTriples else _SELECT_JSON,
-                                            defaults, nameds)
+                                            defaults, nameds, time_limited=True)
         try:
             if form is QueryTriples:
                 return _graph_result(body)
-            return _boolean(body) if form is QueryBoolean else self._solutions(body)
+            return _boolean(body) if form is QueryBoolean else self._solutions(body, ordered=_orders_solutions(sparql))
         except (SyntaxError, ValueError, KeyError) as error:  # an answer that is not what SPARQL says it is
             raise StoreError(f"unreadable answer from the SPARQL engine: {error}") from None
 
@@ -212,14 +226,15 @@ class RemoteStore(GraphStore):
 
     def _protocol_dataset(
         self,
-        sparql: str,
         record: _Record,
         default_graphs: Sequence[str] | None,
         named_graphs: Sequence[str] | None,
     ) -> tuple[list[str], list[str]]:
-        """The ``default-graph-uri`` / ``named-graph-uri`` lists; only published graphs ever appear in them."""
-        if default_graphs is None and named_graphs is None and _declares_dataset(sparql):
-            return [], []
+        """The ``default-graph-uri`` / ``named-graph-uri`` lists; only published graphs ever appear in them.
+
+        Every query carries both: engines put every graph they hold (their own, other data sets', staging graphs)
+        in whatever the request leaves open.
+        """
         published = set(record.graphs)
         if default_graphs is None:
             defaults = [self._union_graph] if record.version is not None else []
@@ -274,20 +289,26 @@ class RemoteStore(GraphStore):
 
     # -- answers -----------------------------------------------------------------------------------------------
 
-    def _solutions(self, body: bytes) -> QuerySolutions:
+    def _solutions(self, body: bytes, *, ordered: bool) -> QuerySolutions:
         """SPARQL JSON results as pyoxigraph objects, with terms in the embedded store's forms.
 
         The answer is checked here, not when the caller iterates: pyoxigraph parses lazily, and an engine's
         malformed answer (Virtuoso turns a string in a mixed ``VALUES`` into an IRI) must not surface later as
-        the caller's ``SyntaxError``.
+        the caller's ``SyntaxError``. Solutions of a query without ORDER BY are sorted: Virtuoso's order for
+        those changes from one run of a query to the next (hash joins, DISTINCT, parallel plans), the embedded
+        store's does not, and the faces serve the same bytes under the same ETag from every process.
         """
         document = json.loads(body)
         bindings = document["results"]["bindings"]
+        if not ordered and len(bindings) > 1:
+            names = document["head"].get("vars", [])
+            bindings.sort(key=lambda row: [_sort_key(row.get(name)) for name in names])
+            body = b""  # written again below
         bad = next((term["value"] for row in bindings for term in row.values()
                     if term["type"] == "uri" and not _ABSOLUTE_IRI.match(term["value"])), None)
         if bad is not None:
             raise StoreError(f"unreadable answer from the SPARQL engine: {bad!r} is given as an IRI")
-        if b"nodeID://" in body or _MAY_NEED_CANONICAL.search(body):
+        if not body or b"nodeID://" in body or _MAY_NEED_CANONICAL.search(body):
             literals = {
                 (term["value"], term["datatype"])
                 for row in bindings for term in row.values()
@@ -317,13 +338,24 @@ class RemoteStore(GraphStore):
     # -- HTTP --------------------------------------------------------------------------------------------------
 
     def _select_or_construct(
-        self, text: str, accept: str, default_graphs: Sequence[str] = (), named_graphs: Sequence[str] = ()
+        self, text: str, accept: str, default_graphs: Sequence[str] = (), named_graphs: Sequence[str] = (),
+        *, time_limited: bool = False,
     ) -> tuple[bytes, str]:
-        """One query request through SPARQLWrapper: the body and the engine's ``Server`` header."""
+        """One query request through SPARQLWrapper: the body and the engine's ``Server`` header.
+
+        ``time_limited`` (the callers' queries): Virtuoso is asked to stop the query itself after ``timeout_s``
+        (its ``timeout`` parameter, in ms: the work ends in the engine too, not only the wait here), and either way
+        an answer not back in time is :class:`QueryTimedOut`.
+        """
         wrapper = SPARQLWrapper(self.query_url)
         wrapper.setOnlyConneg(True)
         wrapper.addCustomHttpHeader("Accept", accept)
-        wrapper.setTimeout(math.ceil(self.timeout_s))
+        if time_limited and self._virtuoso:
+            wrapper.addParameter("timeout", str(max(1, round(self.timeout_s * 1000))))
+            # Virtuoso answers within about twice its limit; the socket waits longer so its answer is the one seen.
+            wrapper.setTimeout(math.ceil(self.timeout_s * 2) + 5)
+        else:
+            wrapper.setTimeout(math.ceil(self.timeout_s))
         # Set the text and form directly: SPARQLWrapper's keyword guess misreads e.g. comments after PREFIX lines.
         wrapper.queryString = text
         wrapper.queryType = "SELECT" if accept == _SELECT_JSON else "CONSTRUCT"
@@ -345,9 +377,13 @@ class RemoteStore(GraphStore):
             raise StoreError(f"SPARQL engine at {self.query_url}: HTTP {error.code} "
                              f"{_engine_message(error.read())}") from None
         except (urllib.error.URLError, OSError) as error:
+            if time_limited and _reason(error) == "timed out":
+                raise QueryTimedOut(self.timeout_s, f"no answer from {self.query_url}") from None
             raise StoreError(f"SPARQL engine at {self.query_url} did not answer: {_reason(error)}") from None
         state = response.getheader("X-SQL-State")
         if state:  # Virtuoso's "anytime" answer: cut short at its time limit, and says so only in headers
+            if time_limited:
+                raise QueryTimedOut(self.timeout_s, f"the SPARQL engine stopped it: {state}")
             raise StoreError(f"the SPARQL engine stopped the query at its time limit ({state}); "
                              "partial answers are not passed on")
         return body, response.getheader("Server", "")
@@ -638,19 +674,76 @@ def _query_form(sparql: str, base_iri: str | None) -> type:
     return type(_EMPTY_STORE.query(sparql, base_iri=base_iri))
 
 
+def _declares_base(sparql: str) -> bool:
+    """Whether the query's prologue has a BASE declaration."""
+    if not re.search("base", sparql, re.IGNORECASE):
+        return False
+    from ..sparql.query_text import skeleton
+
+    prologue = _PROLOGUE.match(skeleton(sparql))
+    return prologue is not None and re.search(r"(?i)(?<![\w:?$])BASE(?![\w:])", prologue.group(0)) is not None
+
+
+def _orders_solutions(sparql: str) -> bool:
+    """Whether the query orders its solutions: an ORDER BY outside every group (not only in a sub-query)."""
+    if not re.search("order", sparql, re.IGNORECASE):
+        return False
+    from ..sparql.query_text import skeleton
+
+    depth = 0
+    for match in _ORDER_OR_BRACE.finditer(skeleton(sparql)):
+        token = match.group(0)
+        if token in "{}":
+            depth += 1 if token == "{" else -1
+        elif depth == 0:
+            return True
+    return False
+
+
+def _sort_key(term: dict[str, str] | None) -> tuple[str, str, str, str]:
+    """A total order on SPARQL JSON terms (unbound first), only to make unordered answers repeatable."""
+    if term is None:
+        return ("", "", "", "")
+    return (term["type"], term["value"], term.get("datatype", ""), term.get("xml:lang", ""))
+
+
 def _is_describe(sparql: str) -> bool:
     from ..sparql.query_text import first_keyword
 
     return first_keyword(sparql) == "DESCRIBE"
 
 
-def _declares_dataset(sparql: str) -> bool:
-    """Whether the query text has FROM / FROM NAMED clauses (outside strings, IRIs and comments)."""
+def _query_dataset(sparql: str, base_iri: str | None) -> tuple[str, list[str], list[str]] | None:
+    """The query without its FROM / FROM NAMED clauses, and their graphs (resolved against its prefixes and base
+    by Oxigraph itself); ``None`` when it has no such clauses.
+
+    As in SPARQL, a query with only FROM clauses has no named graphs, one with only FROM NAMED an empty default
+    graph; the caller's protocol dataset, when given, replaces the side it names.
+    """
     if not re.search("from", sparql, re.IGNORECASE):
-        return False
+        return None
     from ..sparql.query_text import skeleton
 
-    return bool(_FROM_CLAUSE.search(skeleton(sparql)))
+    code = skeleton(sparql)
+    clauses = list(_FROM_CLAUSE.finditer(code))
+    if not clauses:
+        return None
+    form = re.search(r"(?i)(?<![\w:?$])(SELECT|CONSTRUCT|DESCRIBE|ASK)(?![\w:])", code)
+    if form is None:
+        return None
+    rows = " ".join(f"({i} {sparql[c.start(2):c.end(2)]})" for i, c in enumerate(clauses))
+    try:
+        resolved = _EMPTY_STORE.query(f"{sparql[:form.start()]} SELECT ?i ?g WHERE {{ VALUES (?i ?g) {{ {rows} }} }}",
+                                      base_iri=base_iri)
+        graphs = {int(row["i"].value): row["g"].value for row in resolved}  # type: ignore[union-attr]
+    except (SyntaxError, ValueError):
+        return None  # not understood here: the engine gets the query as written
+    text = sparql
+    for clause in reversed(clauses):
+        text = text[:clause.start()] + " " * (clause.end() - clause.start()) + text[clause.end():]
+    defaults = [graphs[i] for i, c in enumerate(clauses) if not c.group(1) and i in graphs]
+    named = [graphs[i] for i, c in enumerate(clauses) if c.group(1) and i in graphs]
+    return text, defaults, named
 
 
 def _graph_result(body: bytes) -> QueryTriples:

@@ -23,10 +23,15 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
     app.register_blueprint(query_ui.blueprint)
     from .sparql import blueprint as sparql_blueprint
     app.register_blueprint(sparql_blueprint)
+    from .graph_store import blueprint as graph_store_blueprint
+    app.register_blueprint(graph_store_blueprint)
     from .linked_data import blueprint as linked_data_blueprint
     app.register_blueprint(linked_data_blueprint)
     from .catalog import blueprint as catalog_blueprint
     app.register_blueprint(catalog_blueprint)
     from .browse import blueprint as browse_blueprint
     app.register_blueprint(browse_blueprint)
+    from . import access_log, limits
+    limits.install(app)
+    access_log.install(app)  # last: its query clock runs right around the views
     return app

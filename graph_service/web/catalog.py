@@ -14,6 +14,7 @@ from datetime import datetime
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, abort, current_app, render_template, request, send_file
+from flask.blueprints import BlueprintSetupState
 from rdflib import Graph, URIRef
 from rdflib.namespace import DCAT, DCTERMS, RDF
 
@@ -27,6 +28,7 @@ from ..catalog.sitemap import page_paths, sitemap_xml
 from ..catalog.void import build_void
 from ..formats import BY_EXTENSION, Format, by_name, negotiate
 from ..namespaces import HYDRA
+from ..sparql.cache import VersionedCache, version_key
 from . import context, http, iris
 
 blueprint = Blueprint("catalog", __name__, template_folder="../catalog/templates")
@@ -114,18 +116,36 @@ def catalog(suffix: str | None = None) -> Response:
     def url_of(number: int) -> str:
         return _url_with(request.path, **keep, page=number)
 
-    catalogue = _catalogue()
-    graph = rewrite(
-        catalogue.page(profile=profile, page=page, per_page=settings.catalog_page_size, modified_since=since,
-                       url_of=url_of),
-        catalogue.mapper,
-    )
-    if fmt is PAGE_FORMAT:
-        return _finish(_catalog_page(catalogue, graph, profile, page), profile, None)
     location = None
-    if suffix is None:
+    if suffix is None and fmt is not PAGE_FORMAT:
         location = _url_with(f"{request.path}.{fmt.extension}", **keep, page=request.args.get("page"))
-    return _rdf_response(graph, fmt, profile, location)
+    # A page is built from aggregates over every case (seconds at a million triples): once per data version.
+    pages: VersionedCache[tuple[bytes, str]] = current_app.extensions[_PAGES]
+    version, key = version_key(context.store()), (request.url, fmt.name, profile.token)
+    stored = pages.get(version, key)
+    if stored is None:
+        catalogue = _catalogue()
+        graph = rewrite(
+            catalogue.page(profile=profile, page=page, per_page=settings.catalog_page_size, modified_since=since,
+                           url_of=url_of),
+            catalogue.mapper,
+        )
+        if fmt is PAGE_FORMAT:
+            built = _catalog_page(catalogue, graph, profile, page)
+        else:
+            built = Response(graph.serialize(format=fmt.rdflib_name, encoding="utf-8"), content_type=fmt.content_type)
+        stored = (built.get_data(), built.content_type or "")
+        if version_key(context.store()) == version:
+            pages.put(version, key, stored)
+    return _finish(Response(stored[0], content_type=stored[1]), profile, location)
+
+
+_PAGES = "catalog.pages"
+
+
+@blueprint.record_once
+def _install_page_cache(state: BlueprintSetupState) -> None:
+    state.app.extensions[_PAGES] = VersionedCache(lambda stored: len(stored[0]))
 
 
 def _catalog_page(catalogue: Catalogue, graph: Graph, profile: Profile, page: int) -> Response:

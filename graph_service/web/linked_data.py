@@ -29,13 +29,15 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pyoxigraph
-from flask import Blueprint, Response, abort, render_template, request
+from flask import Blueprint, Response, abort, current_app, render_template, request
+from flask.blueprints import BlueprintSetupState
 from pyoxigraph import DefaultGraph, NamedNode, Quad
 from werkzeug.exceptions import HTTPException
 
 from .. import describe as describing
 from ..formats import FORMATS, Format, Kind, by_name, guess_rdf_format, negotiate
 from ..namespaces import DCTERMS, FOAF, OWL, RDF, SKOS
+from ..sparql.cache import VersionedCache, version_key
 from . import context, pages
 from .http import DEFAULT_MAX_AGE, cacheable, negotiated, plain_error
 from .iris import IriMapper, mapper
@@ -134,10 +136,41 @@ def _describe_and_serve(iri: str, path: str, suffix: Format | None, *, topic_has
                         inverse_path: str | None = None, inverse_limit: int = describing.DEFAULT_INVERSE_LIMIT,
                         decorate: Callable[[pages.ResourcePage, describing.Description], None] | None = None
                         ) -> Response:
+    """The document of ``iri``, built once per data version, URL and format (see :class:`_Stored`)."""
+    fmt = suffix or negotiate(request.headers.get("Accept"), OFFERED)
+
+    def build() -> tuple[Response, tuple[str, ...] | None]:
+        return _describe_and_build(iri, path, suffix, topic_has_own_iri=topic_has_own_iri,
+                                   inverse_path=inverse_path, inverse_limit=inverse_limit, decorate=decorate)
+
+    if fmt is None:  # 406 (or 404): nothing worth keeping
+        response, parts = build()
+        return response if parts is None else cacheable(response, *parts)
+    documents: VersionedCache[_Stored] = current_app.extensions[_DOCUMENTS]
+    version, key = _data_version(), (request.url, fmt.name)
+    stored = documents.get(version, key)
+    if stored is None:
+        response, parts = build()
+        if parts is None or response.status_code != 200:
+            return response if parts is None else cacheable(response, *parts)
+        stored = _Stored(response.get_data(), response.content_type or "", tuple(
+            (name, value) for name, value in response.headers.items() if name in _KEPT_HEADERS), parts)
+        if _data_version() == version:
+            documents.put(version, key, stored)
+    response = Response(stored.body, content_type=stored.content_type)
+    for name, value in stored.headers:
+        response.headers[name] = value
+    return cacheable(response, *stored.etag_parts)
+
+
+def _describe_and_build(iri: str, path: str, suffix: Format | None, *, topic_has_own_iri: bool,
+                        inverse_path: str | None, inverse_limit: int,
+                        decorate: Callable[[pages.ResourcePage, describing.Description], None] | None
+                        ) -> tuple[Response, tuple[str, ...] | None]:
     store = context.store()
     description = describing.describe(store, iri, inverse_limit=inverse_limit)
     if description is None:
-        return not_found(f"Nothing in the graph is identified by {mapper().to_public_iri(iri)}")
+        return not_found(f"Nothing in the graph is identified by {mapper().to_public_iri(iri)}"), None
     iri_mapper = mapper()
 
     def inverse_href(group: describing.InverseLinks) -> str | None:
@@ -153,8 +186,35 @@ def _describe_and_serve(iri: str, path: str, suffix: Format | None, *, topic_has
             decorate(page, description)
         return render_template("resource.html", page=page)
 
-    return _serve(path, suffix, lambda: description.quads, page_html,
-                  topic=iri if topic_has_own_iri else None)
+    return _build(path, suffix, lambda: description.quads, page_html, topic=iri if topic_has_own_iri else None)
+
+
+#: Headers of a document that are part of the stored representation (validators and caching are added per request).
+_KEPT_HEADERS = frozenset({"Content-Location", "Link", "Vary"})
+_DOCUMENTS = "linked_data.documents"
+
+
+@dataclass(frozen=True)
+class _Stored:
+    """A finished document of one data version: rebuilding it would ask the store the same ~8 queries again.
+
+    Kept in a bounded per-process LRU (graph_service.sparql.cache); the key is the request URL (origin, path,
+    query) and the negotiated format, everything the bytes depend on.
+    """
+
+    body: bytes
+    content_type: str
+    headers: tuple[tuple[str, str], ...]
+    etag_parts: tuple[str, ...]
+
+
+@blueprint.record_once
+def _install_document_cache(state: BlueprintSetupState) -> None:
+    state.app.extensions[_DOCUMENTS] = VersionedCache(lambda stored: len(stored.body))
+
+
+def _data_version() -> str:
+    return version_key(context.store())
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -366,6 +426,15 @@ def _serve(path: str, suffix: Format | None, quads_of: Callable[[], Sequence[Qua
     ``quads_of`` gives the statements in store IRIs; they are rewritten to the serving origin here. ``topic`` is the
     thing the document describes when it has an IRI of its own (``/id/...``): the document then says so.
     """
+    response, parts = _build(path, suffix, quads_of, page_of, topic=topic, query=query, etag_extra=etag_extra,
+                             links_extra=links_extra)
+    return response if parts is None else cacheable(response, *parts)
+
+
+def _build(path: str, suffix: Format | None, quads_of: Callable[[], Sequence[Quad]],
+           page_of: Callable[[list[pages.FormatLink]], str], *, topic: str | None, query: str = "",
+           etag_extra: str = "", links_extra: Sequence[str] = ()) -> tuple[Response, tuple[str, ...] | None]:
+    """The response of :func:`_serve` before validators, and what names its representation (``None``: an error)."""
     fmt = suffix or negotiate(request.headers.get("Accept"), OFFERED)
     iri_mapper = mapper()
     generic = iri_mapper.public_base + path
@@ -378,7 +447,7 @@ def _serve(path: str, suffix: Format | None, quads_of: Callable[[], Sequence[Qua
         available = ", ".join(f.media_type for f in OFFERED)
         response = plain_error(406, f"None of the formats of this document is acceptable. Available: {available}",
                                [("Link", ", ".join(alternates))])
-        return negotiated(response)
+        return negotiated(response), None
     if fmt is HTML:
         body: str | bytes = page_of(pages.format_links(url_of, RDF_FORMATS))
     else:
@@ -391,8 +460,8 @@ def _serve(path: str, suffix: Format | None, quads_of: Callable[[], Sequence[Qua
     if suffix is None:
         negotiated(response)
     # The body depends on the serving origin (base rewriting) and the format, not only on the path.
-    return cacheable(response, iri_mapper.public_base, request.path, request.query_string.decode("latin-1"),
-                     fmt.name, etag_extra)
+    return response, (iri_mapper.public_base, request.path, request.query_string.decode("latin-1"), fmt.name,
+                      etag_extra)
 
 
 def _document_statements(iri_mapper: IriMapper, generic: str, concrete: str, topic: str | None,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
@@ -14,31 +16,42 @@ def default_workers() -> int:
     return max(2, 2 * (os.cpu_count() or 1))
 
 
+def gunicorn_options(settings: Settings) -> dict[str, Any]:
+    """The gunicorn configuration of ``serve`` (the benchmark's "hello" ceiling runs with the very same)."""
+    return {
+        "bind": f"{settings.host}:{settings.port}",
+        "workers": settings.workers or default_workers(),
+        "threads": settings.threads,
+        "worker_class": "gthread",
+        "timeout": int(settings.query_timeout_s) + 30,
+        "accesslog": None,  # the app logs each request once, as JSON (graph_service.web.access_log)
+        "limit_request_line": 8190,  # gunicorn's most: GET queries up to ~8 KB (longer ones: POST)
+        "preload_app": False,  # each worker opens the store itself, read-only
+    }
+
+
 class _GunicornApp(BaseApplication):
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, app_factory: Callable[[], Any] | None = None) -> None:
         self.settings = settings
+        self.app_factory = app_factory
         super().__init__()
 
     def load_config(self) -> None:
-        settings = self.settings
-        options = {
-            "bind": f"{settings.host}:{settings.port}",
-            "workers": settings.workers or default_workers(),
-            "threads": settings.threads,
-            "worker_class": "gthread",
-            "timeout": int(settings.query_timeout_s) + 30,
-            "accesslog": "-",
-            "access_log_format": '%(h)s "%(r)s" %(s)s %(b)s %(M)sms rid=%({x-request-id}o)s',
-            "preload_app": False,  # each worker opens the store itself, read-only
-        }
-        for key, value in options.items():
+        for key, value in gunicorn_options(self.settings).items():
             self.cfg.set(key, value)
+        from . import limits
+
+        limits.share_across_processes()  # in the master: the workers it forks share the per-client counters
 
     def load(self):
-        from . import create_app
+        if self.app_factory is not None:
+            return self.app_factory()
+        from . import access_log, create_app
 
+        access_log.log_to(self.settings.access_log)
         return create_app(self.settings)
 
 
-def run_production(settings: Settings) -> None:
-    _GunicornApp(settings).run()
+def run_production(settings: Settings, app_factory: Callable[[], Any] | None = None) -> None:
+    """Serve the faces (or, for the benchmark, the WSGI app ``app_factory`` builds) until stopped."""
+    _GunicornApp(settings, app_factory).run()

@@ -1,4 +1,6 @@
-"""The SPARQL face: ``/sparql``, a SPARQL 1.1 Protocol query endpoint (read-only) and its service description.
+"""The SPARQL face: ``/sparql``, a SPARQL 1.1 Protocol query endpoint and its service description.
+
+Read-only unless write tokens are configured; then ``POST`` of an update goes to graph_service.web.graph_store.
 
 - ``GET /sparql?query=``, ``POST`` form or ``application/sparql-query``: results negotiated per query form
   (graph_service.sparql.negotiation), IRIs under the persistent base rewritten to the serving origin both ways
@@ -18,6 +20,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..formats import BY_NAME, Format
 from ..namespaces import PREFIXES
+from ..sparql.cache import VersionedCache, version_key, wants_fresh
 from ..sparql.execution import ExecutorHolder, QueryExecutor, executor_for
 from ..sparql.federation import ServiceForbidden, check_services, normalise_allowlist
 from ..sparql.jobs import QueryError, QueryJob, TooManyRows
@@ -29,17 +32,18 @@ from ..sparql.negotiation import (
     choose_format,
     choose_formats,
 )
-from ..sparql.protocol import DescriptionRequest, ProtocolError, QueryRequest, parse_request
+from ..sparql.protocol import DescriptionRequest, ProtocolError, QueryRequest, UpdateRequest, parse_request
 from ..sparql.query_text import rewrite_iris
 from ..sparql.service_description import PREFIXES as SD_PREFIXES
 from ..sparql.service_description import DatasetStatistics, dataset_statistics, describe_service
-from . import context, iris
+from . import context, graph_store, iris
 from .http import cacheable, negotiated, plain_error
 from .query_ui import render_query_ui
 
 blueprint = Blueprint("sparql", __name__)
 
 _EXECUTOR = "sparql_executor"
+_ANSWERS = "sparql_answers"
 _STATISTICS = "sparql_statistics"
 _ALLOWED = "GET, HEAD, POST, OPTIONS"
 
@@ -53,6 +57,7 @@ def _install_executor(state: BlueprintSetupState) -> None:
         return executor_for(app.extensions["graph_store"], settings.query_timeout_s, settings.threads)
 
     app.extensions[_EXECUTOR] = ExecutorHolder(create)
+    app.extensions[_ANSWERS] = VersionedCache(lambda outcome: len(outcome.body))
 
 
 def executor() -> QueryExecutor:
@@ -67,7 +72,8 @@ def endpoint() -> Response:
         return Response(status=204, headers={"Allow": _ALLOWED})
     try:
         body = request.get_data(cache=False) if request.method == "POST" else b""
-        parsed = parse_request(request.method, request.args, request.headers.get("Content-Type"), body)
+        parsed = parse_request(request.method, request.args, request.headers.get("Content-Type"), body,
+                               accept_updates=graph_store.writes_enabled())
     except ProtocolError as error:
         return plain_error(error.status, error.message, error.headers)
     except RequestEntityTooLarge:
@@ -75,6 +81,8 @@ def endpoint() -> Response:
         return plain_error(413, f"The request is larger than this endpoint's limit of {limit:,} bytes.")
     if isinstance(parsed, DescriptionRequest):
         return _describe(parsed)
+    if isinstance(parsed, UpdateRequest):  # only when writes are enabled (graph_service.web.graph_store)
+        return graph_store.answer_update(parsed)
     return _answer(parsed)
 
 
@@ -120,14 +128,21 @@ def _answer(parsed: QueryRequest) -> Response:
         prefixes=tuple((prefix, mapper.to_public_iri(iri)) for prefix, iri in PREFIXES.items()),
     )
     try:
-        outcome = executor().run(job)
+        # Answers are kept per data version (graph_service.sparql.cache): the job names everything they depend on.
+        outcome, hit = current_app.extensions[_ANSWERS].answer(
+            _data_version, job, lambda: executor().run(job), fresh=wants_fresh(request.headers.get("Cache-Control")))
     except TooManyRows as error:
         return plain_error(error.status, error.message, [("X-SPARQL-Max-Rows", str(error.limit))])
     except QueryError as error:
         return plain_error(error.status, error.message)
     fmt = BY_NAME[outcome.format_name]
     response = negotiated(Response(outcome.body, content_type=fmt.content_type))
+    response.headers["X-Cache"] = "hit" if hit else "miss"
     return cacheable(response, *cache_parts) if _is_get() else response
+
+
+def _data_version() -> str:
+    return version_key(context.store())
 
 
 def _statistics() -> DatasetStatistics:
