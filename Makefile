@@ -48,7 +48,7 @@ test: $(STAMP) system-deps $(CKAN_STAMP)
 # suite is not repeated: it serves a throw-away embedded store of its own on either backend.
 REMOTE_FACE_SUITES := tests/test_sparql_protocol.py tests/test_sparql_clients.py tests/test_linked_data.py \
 	tests/test_linked_data_live.py tests/test_catalog.py tests/test_catalog_dcat_ap.py tests/test_browse.py \
-	tests/test_query_ui.py
+	tests/test_query_ui.py tests/test_engine_differences.py
 
 ## The face suites on the remote backend: the project data loaded into a private Virtuoso on 127.0.0.1 that the
 ## tests start and stop (or the one AIWATCH_REMOTE_* names)

@@ -171,7 +171,22 @@ def hostile_server(settings: Settings, store, tmp_path_factory: pytest.TempPathF
         "AIWATCH_WRITE_TOKENS": f"tester:{TOKEN}", "AIWATCH_MAX_WRITE_BYTES": "4000000",
         "AIWATCH_QUERY_TIMEOUT_S": "5"})
     yield server
+    stop_server_and_descendants(server)
+
+
+def stop_server_and_descendants(server: LiveServer) -> None:
+    """Stop the server, then kill whatever of its processes is left: a worker thread stuck in native code (a parser
+    given hostile input) does not see the master go, and would keep burning CPU."""
+    try:
+        family = psutil.Process(server.process.pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        family = []
     stop_server(server)
+    for process in family:
+        try:
+            process.kill()
+        except psutil.NoSuchProcess:
+            pass
 
 
 def worker_pids(server: LiveServer) -> set[int]:

@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 import psutil
 import pytest
 import requests
-from conftest import start_server, stop_server
-from test_hostile_input import busy_processes
+from conftest import start_server
+from test_hostile_input import busy_processes, stop_server_and_descendants
 
 pytestmark = pytest.mark.slow
 
@@ -163,7 +163,7 @@ def test_32_clients_for_60_seconds_get_no_5xx_and_memory_stays_bounded(settings,
         idle_after = busy_processes(master, seconds=QUERY_TIMEOUT_S / 2)
         still_serving = requests.get(f"{server.url}/ready", timeout=30).status_code
     finally:
-        stop_server(server)
+        stop_server_and_descendants(server)
 
     report(results, memory, elapsed)
     assert results.problems == [], results.problems[:20]

@@ -18,9 +18,10 @@ import pyoxigraph
 import pytest
 import requests
 from click.testing import CliRunner
-from conftest import start_server, stop_server
+from conftest import start_server
 from rdflib import Graph
 from rdflib.compare import isomorphic
+from test_hostile_input import stop_server_and_descendants
 from test_loading import BROKEN_MALTA, MALTA
 
 from graph_service.cli import main
@@ -278,7 +279,7 @@ def test_serve_logs_each_request_once_as_json(settings, store, tmp_path):
                 return request_id
             sent = list(pool.map(fetch, range(40)))
     finally:
-        stop_server(server)
+        stop_server_and_descendants(server)
     lines = [json.loads(line) for line in log_file.read_text().splitlines()]  # every line is JSON
     by_id = {}
     for line in lines:
@@ -312,7 +313,7 @@ def test_the_concurrency_limit_holds_across_the_worker_processes_of_serve(settin
         running.join(60)
         after = requests.get(f"{server.url}/sparql", params=ASK, timeout=30)
     finally:
-        stop_server(server)
+        stop_server_and_descendants(server)
     assert slow[0].status_code == 503  # cancelled by the time limit, holding its slot until then
     assert [r.status_code for r in refused] == [429] * 24
     assert all(r.headers["Retry-After"] == "1" for r in refused)

@@ -222,7 +222,7 @@ class OxigraphStore(GraphStore):
             self.path.mkdir(parents=True, exist_ok=True)
             handle = open(self.path / "write.lock", "a+b")  # noqa: SIM115 - closed below, after unlocking
         except OSError as error:
-            raise StoreError(f"cannot write to the store {self.path}: {error}") from error
+            raise StoreError(f"cannot write to the store {self.path}, previous data still served: {error}") from error
         with handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
             try:

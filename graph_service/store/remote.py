@@ -19,8 +19,8 @@ published named graphs, read from the version record. Staging graphs, the record
 never in it, whatever a publish is doing. The record is read by every :meth:`version` call (one cheap query) and
 reused by queries for ``refresh_s`` seconds (``remote_refresh_s``): after another process published a version
 that *adds* a named graph, ``GRAPH ?g`` in this process misses it for at most that long (the union and the
-existing graphs switch in the engine, at once). A query that declares its own ``FROM``/``FROM NAMED`` gets no
-protocol dataset, so its clauses apply (SPARQL 1.1 semantics, as on the embedded store).
+existing graphs switch in the engine, at once). A query's own ``FROM``/``FROM NAMED`` clauses are sent as that
+protocol dataset (SPARQL 1.1 semantics, as on the embedded store; never a graph that is not published).
 
 **Publishing** is all or nothing. The quads go to staging graphs (Virtuoso's bulk loader ``ld_dir`` +
 ``rdf_loader_run`` when ``bulk_dir`` is set, else Graph Store Protocol POSTs, else SPARQL Update), their triple
@@ -37,11 +37,19 @@ sees only the new version. Staging graphs are dropped after the switch, and thos
 the start of the next one. Publish from one loader at a time.
 
 **Engine differences handled here** (README "Remote backend"): SPARQL syntax is checked locally with Oxigraph's
-parser (same ``SyntaxError`` messages as the embedded store); DESCRIBE is made a Concise Bounded Description on
+parser (same ``SyntaxError`` messages as the embedded store); grouped SELECTs of the shapes Virtuoso 7 refuses or
+miscompiles (expressions over aggregates, ORDER BY expressions over aggregate aliases) are rewritten into the
+equivalent sub-query form (:mod:`.virtuoso_sparql`); a query's FROM / FROM NAMED clauses become protocol
+parameters (resolved by Oxigraph, limited to published graphs, each side replaced by the caller's protocol
+dataset: Virtuoso would add both up, and leave the side a query does not name open to every graph it holds);
+a query's own BASE is not doubled (Virtuoso refuses two); DESCRIBE is made a Concise Bounded Description on
 Virtuoso (``define sql:describe-mode "CBD"``, Oxigraph's form); literals are stored and returned in the forms the
 embedded store uses (Oxigraph canonicalises numbers, booleans, dates; Virtuoso answers ``"1"`` for ``true`` and
-keeps ``xsd:int``); Virtuoso's ``nodeID://`` blank node labels become plain labels; its error texts lose the echoed
-query; answers cut short by its time limit (``X-SQL-State``) are refused instead of passed on as complete.
+keeps ``xsd:int``); Virtuoso's ``nodeID://`` blank node labels become plain labels; solutions of queries without
+ORDER BY come sorted (Virtuoso's order changes between runs of one query; the faces' ETags promise the same
+bytes); its error texts lose the echoed query; the query time limit is Virtuoso's own (``timeout`` parameter: the
+engine stops the work), and an answer cut short by it (``X-SQL-State``) or not back in time raises
+:class:`~.base.QueryTimedOut` instead of passing on a partial answer.
 """
 
 from __future__ import annotations

@@ -108,7 +108,7 @@ def _rewrite(text: str, code: str) -> str:
     compound = [item for item in items if item.expression is not None and _is_compound(item.expression)]
     grouped = bool(group_by) or any(item.expression and _aggregate_calls(item.expression) for item in items)
     order_uses_aggregates = bool(order_by) and (
-        bool(_aggregate_calls(order_by)) or bool(aliases & set(re.findall(r"[?$](\w+)", order_code))))
+        bool(_aggregate_calls(order_by)) or bool(aliases & _variables_in_expressions(order_code)))
     if not grouped or not (compound or order_uses_aggregates):
         return text
 
@@ -169,6 +169,22 @@ def _projection(text: str, code: str, start: int, end: int) -> tuple[str, list[_
     if not items:
         raise _Unsure
     return modifier, items
+
+
+def _variables_in_expressions(order_code: str) -> set[str]:
+    """Names of the variables an ORDER BY clause uses inside expressions, not as ``?v``, ``ASC(?v)``, ``DESC(?v)``
+    (Virtuoso orders by a bare aggregate alias; it fails on one inside an expression)."""
+    tokens = _tokens(order_code, 0, len(order_code))
+    names = set()
+    for index, (position, token, depth) in enumerate(tokens):
+        if token[0] not in "?$" or depth == 0:
+            continue
+        wrapped = depth == 1 and 2 <= index < len(tokens) - 1 and tokens[index - 2][1].upper() in ("ASC", "DESC") \
+            and re.fullmatch(r"\s*\(\s*", order_code[tokens[index - 2][0] + len(tokens[index - 2][1]):position]) \
+            and re.fullmatch(r"\s*\)", order_code[position + len(token):tokens[index + 1][0] + 1])
+        if not wrapped:
+            names.add(token[1:])
+    return names
 
 
 def _aggregate_calls(expression: str) -> list[str]:
