@@ -50,7 +50,7 @@ REGEX_SCAN = PREFIXES + """SELECT ?case ?title WHERE {
 LIMIT 200"""
 RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 DOCUMENTS = ["/doc/report/jrc126501", "/doc/member-state/esp", "/doc/workshop/plw-3", "/id/report/jrc126501",
-             "/doc/member-state/mlt.ttl", "/concept/status", "/catalog", "/.well-known/void"]
+             "/doc/member-state/mlt.ttl", "/concept/status", "/id/member-state/fra", "/doc/strategy/bel-2019"]
 ACCEPTS = ["text/turtle", "application/ld+json", "text/html", "application/n-triples"]
 
 
