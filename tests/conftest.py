@@ -106,16 +106,19 @@ def start_server(settings: Settings, *extra_args: str, env: dict[str, str] | Non
 
     port = free_port()
     environment = {**os.environ, **settings_environment(settings), **(env or {})}
+    # The server's log goes to a file: an unread pipe would fill up with access-log lines and block the server.
+    log = tempfile.NamedTemporaryFile(prefix=f"serve-{port}-", suffix=".log", delete=False)
     process = subprocess.Popen(
         [sys.executable, "-m", "graph_service.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
          "--workers", "2", *extra_args],
-        env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        env=environment, stdout=subprocess.DEVNULL, stderr=log,
     )
+    log.close()
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"server exited: {process.stderr.read().decode(errors='replace')[-2000:]}")
+            raise RuntimeError(f"server exited: {Path(log.name).read_text(errors='replace')[-2000:]}")
         try:
             if requests.get(f"{url}/health", timeout=1).ok:
                 return LiveServer(url, process)
