@@ -12,6 +12,7 @@ from collections.abc import Iterable
 
 from flask import Flask, Response, request
 
+from ..store import DataVersion
 from . import context
 
 #: Seconds a shared cache may reuse a response before revalidating (the data changes rarely, revalidation is cheap).
@@ -20,9 +21,8 @@ _GZIP_MIN_BYTES = 1024
 _COMPRESSIBLE = ("text/", "application/")
 
 
-def data_etag(*parts: str) -> str:
-    """A strong ETag value for the current data version and the representation named by ``parts``."""
-    version = context.store().version()
+def data_etag(version: DataVersion | None, *parts: str) -> str:
+    """A strong ETag value for the data ``version`` and the representation named by ``parts``."""
     digest = hashlib.sha256("\x1f".join([version.digest if version else "empty", *parts]).encode()).hexdigest()
     return digest[:32]
 
@@ -35,8 +35,9 @@ def cacheable(response: Response, *parts: str, max_age: int = DEFAULT_MAX_AGE) -
     parts = parts or (request.path, request.query_string.decode("latin-1"), response.content_type or "")
     # gzip changes the bytes, and a strong ETag names bytes: the coding is part of the representation.
     coding = "gzip" if "gzip" in request.headers.get("Accept-Encoding", "") else "identity"
-    response.set_etag(data_etag(*parts, coding))
+    # One read of the version: ETag and Last-Modified name the same data (and a remote store is asked once).
     version = context.store().version()
+    response.set_etag(data_etag(version, *parts, coding))
     if version is not None:
         response.last_modified = version.published
     response.cache_control.public = True
