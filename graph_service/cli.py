@@ -48,11 +48,18 @@ def _fail(summary: str, lines: list[str]) -> None:
 
 @main.command("load")
 @click.option("--force", is_flag=True, help="Publish even if the sources are unchanged.")
+@click.option("--discard-writes", is_flag=True,
+              help="Drop what was written through the API: the data becomes exactly the files (the write log stays).")
 @pass_context
-def load_command(context: Context, force: bool) -> None:
-    """Parse ontology/ and data/, validate with shapes/, publish atomically (or change nothing)."""
+def load_command(context: Context, force: bool, discard_writes: bool) -> None:
+    """Parse ontology/ and data/, validate with shapes/, publish atomically (or change nothing).
+
+    Graphs written only through the API are kept; a source file's graph changed through the API since the last
+    load is a conflict (exit 1) unless --discard-writes.
+    """
     try:
-        result = load(context.settings, context.store, force=force, progress=lambda m: click.echo(m, err=True))
+        result = load(context.settings, context.store, force=force, discard_writes=discard_writes,
+                      progress=lambda m: click.echo(m, err=True))
     except LoadError as error:
         _fail(str(error), error.problems)
     except StoreError as error:

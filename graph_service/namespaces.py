@@ -53,3 +53,8 @@ def graph_iri(base_iri: str, relative_path: PurePosixPath | str) -> str:
 def load_record_graph(base_iri: str) -> str:
     """The graph holding PROV about each load (which file, checksum, when, which shapes)."""
     return f"{base_iri}graph/load"
+
+
+def write_log_graph(base_iri: str) -> str:
+    """The graph holding PROV about each write through the API (who, when, what, which graphs changed)."""
+    return f"{base_iri}graph/write-log"

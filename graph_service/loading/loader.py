@@ -20,6 +20,7 @@ from .. import __version__
 from ..config import Settings
 from ..namespaces import DCTERMS, PROV, RDF, SPDX, VOID, XSD, load_record_graph
 from ..store import DataVersion, GraphStore
+from .carry_over import CarriedOver, carry_over
 from .sources import Source, SourceError, discover, parse_file, rdf_files, sha256_of
 from .validation import ValidationReport, load_shapes, to_rdflib, validate_graph
 
@@ -42,6 +43,7 @@ class LoadResult:
     sources: list[Source]
     triples: int
     report: ValidationReport
+    carried: CarriedOver | None = None
 
 
 def _quiet(_: str) -> None:
@@ -126,15 +128,32 @@ def provenance(
 
 
 def load(
-    settings: Settings, store: GraphStore, *, force: bool = False, progress: Progress = _quiet
+    settings: Settings, store: GraphStore, *, force: bool = False, discard_writes: bool = False,
+    progress: Progress = _quiet,
 ) -> LoadResult:
-    """Build and publish the whole dataset from the project's sources, or raise :class:`LoadError`."""
+    """Build and publish the whole dataset from the project's sources, or raise :class:`LoadError`.
+
+    What was written through the API since is kept or refused as :mod:`.carry_over` describes;
+    ``discard_writes`` makes the data exactly the files (the write log is kept as history).
+    """
     started = datetime.now(UTC)
     sources = discover(settings.source_dirs, settings.project_root, settings.base_iri)
     if not sources:
         raise LoadError("no RDF source files found", [str(d) for d in settings.source_dirs])
     shapes = list(rdf_files([settings.shapes_dir]))
+    carried = carry_over(store, settings.base_iri, {source.graph for source in sources},
+                         discard_writes=discard_writes)
+    if carried.conflicts:
+        files = {source.graph: str(source.relative_path) for source in sources}
+        raise LoadError(
+            f"{len(carried.conflicts)} graph(s) from the source files were changed through the API since the last "
+            "load; nothing was published. Bring the changes into the files (graph-service dump --graph <IRI> "
+            "--format ttl) or drop them with `graph-service load --discard-writes`",
+            [conflict.line(files) for conflict in carried.conflicts],
+        )
     digest = data_digest(settings, sources, shapes)
+    if carried.graphs:
+        digest = hashlib.sha256(f"{digest} {carried.digest()}".encode()).hexdigest()[:16]
     current = store.version()
     if current is not None and current.digest == digest and not force:
         progress(f"data unchanged since {current.published.isoformat()} (version {digest}); nothing to do")
@@ -143,16 +162,20 @@ def load(
     progress(f"parsing {len(sources)} source files")
     parsed = parse_sources(sources, settings.base_iri)
     all_quads = [quad for quads in parsed.values() for quad in quads]
+    if carried.graphs:
+        progress(f"keeping {len(carried.graphs)} graph(s) written through the API: " + ", ".join(carried.graphs))
+        all_quads += carried.data_quads
     progress(f"validating {len(all_quads):,} triples against {len(shapes)} shapes file(s)")
     report = validate_graph(to_rdflib(all_quads), load_shapes(settings.shapes_dir, settings.base_iri))
     if not report.conforms:
         raise LoadError(
             f"{len(report.violations)} SHACL violation(s); nothing was published", report.lines(), report
         )
-    all_quads += provenance(settings, parsed, shapes, started)
-    progress(f"publishing {len(all_quads):,} quads in {len(parsed) + 1} named graphs")
+    all_quads += provenance(settings, parsed, shapes, started) + carried.write_log
+    graphs = len(parsed) + len(carried.graphs) + 1 + bool(carried.write_log)
+    progress(f"publishing {len(all_quads):,} quads in {graphs} named graphs")
     version = store.publish(all_quads, digest)
-    return LoadResult(version, True, sources, len(all_quads), report)
+    return LoadResult(version, True, sources, len(all_quads), report, carried)
 
 
 def validate_paths(paths: Iterable[Path], settings: Settings) -> ValidationReport:

@@ -23,12 +23,8 @@ from datetime import UTC, datetime
 
 from pyoxigraph import BlankNode, Literal, NamedNode, Quad
 
-from ..namespaces import DCTERMS, FOAF, PROV, RDF, RDFS, SPDX, XSD
+from ..namespaces import DCTERMS, FOAF, PROV, RDF, RDFS, SPDX, XSD, write_log_graph
 from ..store.base import ChangeSet
-
-
-def write_log_graph(base_iri: str) -> str:
-    return f"{base_iri}graph/write-log"
 
 
 def writes_graph(base_iri: str) -> str:
