@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 import pyoxigraph
 import pytest
-from rdflib import RDF, Graph, Literal, Namespace, URIRef
+from rdflib import RDF, RDFS, Graph, Literal, Namespace, URIRef
 
 from graph_service.formats import BY_NAME
 from graph_service.namespaces import PREFIXES, graph_iri
@@ -24,8 +24,11 @@ from graph_service.sparql.jobs import EndpointBusy, QueryJob
 from graph_service.sparql.query_text import first_keyword, rewrite_iris, service_calls
 from graph_service.store import GraphStore
 from graph_service.web import create_app
+from graph_service.writes import new_token
 
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
+#: A writer for the apps with writes enabled (no test here writes: they check what such an app announces).
+WRITERS = (f"alice:{new_token()}",)
 VOID = Namespace("http://rdfs.org/ns/void#")
 FORMATS_NS = Namespace("http://www.w3.org/ns/formats/")
 PUBLIC = "http://localhost/"  # the origin the Flask test client serves from
@@ -487,6 +490,29 @@ def test_a_browser_gets_the_query_ui(client):
     assert "yasgui" in response.get_data(as_text=True).lower() and "Accept" in response.headers["Vary"]
 
 
+def test_a_read_only_service_describes_no_update_language_and_no_update_endpoint(description):
+    assert SD.SPARQL11Update not in set(description.objects(None, SD.supportedLanguage))
+    assert set(description.subjects(RDF.type, SD.Service)) == {URIRef(PUBLIC + "sparql#service")}
+    assert "Read-only" in str(description.value(URIRef(PUBLIC + "sparql#service"), RDFS.comment))
+
+
+def test_with_write_tokens_the_description_announces_sparql_update_and_the_update_endpoint(client_with):
+    client = client_with(write_tokens=WRITERS)
+    parsed = Graph().parse(data=client.get("/sparql").get_data(), format="turtle")
+    service, updates = URIRef(PUBLIC + "sparql#service"), URIRef(PUBLIC + "update#service")
+    assert set(parsed.objects(service, SD.supportedLanguage)) == {SD.SPARQL10Query, SD.SPARQL11Query,
+                                                                  SD.SPARQL11Update}
+    assert set(parsed.subjects(RDF.type, SD.Service)) == {service, updates}
+    assert (updates, SD.endpoint, URIRef(PUBLIC + "update")) in parsed
+    assert set(parsed.objects(updates, SD.supportedLanguage)) == {SD.SPARQL11Update}
+    assert parsed.value(updates, SD.defaultDataset) == parsed.value(service, SD.defaultDataset)
+    assert "bearer token" in str(parsed.value(service, RDFS.comment))
+    # ... and both endpoints really take updates: without a token they ask for one (401), not 400/405.
+    for path in ("/sparql", "/update"):
+        answer = client.post(path, data=b"CLEAR ALL", headers={"Content-Type": "application/sparql-update"})
+        assert answer.status_code == 401, (path, answer.text)
+
+
 def test_with_an_allowlist_the_description_announces_federation(client_with):
     client = client_with(sparql_service_allowlist=("https://query.example.org/sparql",))
     parsed = Graph().parse(data=client.get("/sparql").get_data(), format="turtle")
@@ -506,6 +532,57 @@ def test_cors_preflight_and_responses(client):
     assert response.headers["Access-Control-Allow-Origin"] == "*"
     assert "Access-Control-Allow-Credentials" not in response.headers
     assert "ETag" in response.headers["Access-Control-Expose-Headers"]
+
+
+def preflight(client, path: str, method: str, headers: str | None = None):
+    asked = {"Origin": "https://portal.example", "Access-Control-Request-Method": method}
+    if headers is not None:
+        asked["Access-Control-Request-Headers"] = headers
+    return client.options(path, headers=asked)
+
+
+def test_preflights_of_queries_allow_the_method_and_the_headers_and_are_cacheable(client):
+    for path in ("/sparql", "/rdf-graph-store?default"):
+        for method in ("GET", "POST") if path == "/sparql" else ("GET",):
+            answer = preflight(client, path, method, "Accept, Content-Type")
+            assert answer.status_code == 204, (path, method)
+            assert answer.headers["Access-Control-Allow-Origin"] == "*"
+            assert answer.headers["Access-Control-Allow-Methods"] == method  # echoed, as Oxigraph's server does
+            assert answer.headers["Access-Control-Allow-Headers"] == "Accept, Content-Type"
+            assert int(answer.headers["Access-Control-Max-Age"]) >= 600
+            assert {"Access-Control-Request-Method", "Access-Control-Request-Headers"} <= set(answer.vary)
+    # Without Access-Control-Request-Headers the usual request headers are allowed, the bearer token's included.
+    allowed = {h.strip().lower() for h in preflight(client, "/sparql", "POST").headers["Access-Control-Allow-Headers"]
+               .split(",")}
+    assert {"accept", "content-type", "authorization", "if-none-match"} <= allowed
+
+
+def test_a_read_only_service_refuses_preflights_of_writes(client):
+    for path, method in (("/rdf-graph-store?default", "PUT"), ("/rdf-graph-store?graph=x", "DELETE"),
+                         ("/sparql", "PUT"), ("/sparql", "DELETE"), ("/update", "POST")):
+        answer = preflight(client, path, method, "Authorization, Content-Type")
+        # The method is not echoed, so the browser does not send the request; the answer lists what is allowed.
+        assert method not in answer.headers["Access-Control-Allow-Methods"].split(", "), (path, method)
+        assert ("GET" in answer.headers["Access-Control-Allow-Methods"]) == (path != "/update")
+    assert preflight(client, "/no-such-page", "GET").status_code == 404
+
+
+def test_with_write_tokens_preflights_allow_graph_store_writes_and_the_authorization_header(client_with):
+    client = client_with(write_tokens=WRITERS)
+    for path, method in (("/rdf-graph-store?default", "PUT"), ("/rdf-graph-store?graph=https%3A%2F%2Fex.org%2Fg",
+                                                                 "DELETE"),
+                         ("/rdf-graph-store?default", "POST"), ("/update", "POST"), ("/sparql", "POST")):
+        answer = preflight(client, path, method, "authorization, content-type")
+        assert answer.status_code == 204, (path, method)
+        assert answer.headers["Access-Control-Allow-Methods"] == method, (path, method)
+        assert answer.headers["Access-Control-Allow-Headers"] == "authorization, content-type"
+        assert answer.headers["Access-Control-Allow-Origin"] == "*"
+        assert "Access-Control-Allow-Credentials" not in answer.headers  # the token is a header, not a cookie
+    # The preflight only asks: nothing ran, and the actual write still needs its token.
+    put = client.put("/rdf-graph-store?default", data=b"", content_type="text/turtle",
+                     headers={"Origin": "https://portal.example"})
+    assert put.status_code == 401 and put.headers["Access-Control-Allow-Origin"] == "*"
+    assert "WWW-Authenticate" in put.headers["Access-Control-Expose-Headers"]
 
 
 def test_a_plain_options_request_lists_the_methods(client):

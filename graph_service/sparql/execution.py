@@ -124,6 +124,11 @@ class ProcessExecutor:
         atexit.register(self.close)
 
     def run(self, job: QueryJob) -> QueryOutcome:
+        # Under `serve` the pool has one process per request thread, so this never waits: requests beyond the
+        # threads queue in gunicorn's accept queue, first come first served, and that wait does not count against
+        # their time limit. Only a server with more threads than query processes (the --dev server) can find every
+        # process busy for a whole time limit: a 503, the server's overload, not the client's fault (per-client
+        # shedding, 429 + Retry-After, is graph_service.web.limits's).
         if not self._slots.acquire(timeout=self.timeout_s):
             raise EndpointBusy(self.timeout_s)
         try:

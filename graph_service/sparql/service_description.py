@@ -4,6 +4,11 @@
 (``sd:UnionDefaultGraph`` always, ``sd:BasicFederatedQuery`` only when SERVICE is allowlisted) and the default
 dataset ``<endpoint#dataset>``: the union default graph and every named graph, each with its ``void:triples``
 count. The limits a client meets (time, rows) are stated in ``rdfs:comment``: the vocabulary has no terms for them.
+
+When writes are enabled (bearer tokens configured), the endpoint also states ``sd:supportedLanguage
+sd:SPARQL11Update`` (it takes updates by POST), and ``<update endpoint#service>`` describes the update-only alias
+(Fuseki's ``/update``) as a second ``sd:Service``; read-only, neither is stated. The vocabulary has no terms for
+authentication or the Graph Store Protocol, so those are stated in ``rdfs:comment`` too.
 """
 
 from __future__ import annotations
@@ -66,21 +71,28 @@ def describe_service(
     timeout_s: float,
     max_rows: int,
     public_iri: Callable[[str], str] = lambda iri: iri,
+    update_endpoint: str | None = None,
 ) -> list[Triple]:
-    """The service description triples; ``public_iri`` maps stored graph IRIs to the ones clients see."""
+    """The service description triples; ``public_iri`` maps stored graph IRIs to the ones clients see.
+
+    ``update_endpoint``: the URL of the update-only endpoint when writes are enabled; ``None``: read-only.
+    """
     service, dataset, default_graph = _n(endpoint + "#service"), _n(endpoint + "#dataset"), BlankNode()
     features = [SD + "UnionDefaultGraph", *([SD + "BasicFederatedQuery"] if federation else [])]
+    languages = ["SPARQL10Query", "SPARQL11Query", *(["SPARQL11Update"] if update_endpoint else [])]
+    limits = (f"The default graph is the union of all named graphs. Queries are cancelled after {timeout_s:g} s; "
+              f"results of more than {max_rows:,} rows are refused (page with LIMIT/OFFSET).")
+    access = (f"Queries need no authentication. SPARQL 1.1 Update (POST here or at {update_endpoint}) and the "
+              f"SPARQL 1.1 Graph Store HTTP Protocol need a bearer token (Authorization: Bearer ...); every write "
+              f"is validated with the SHACL shapes before it commits." if update_endpoint else "Read-only.")
     triples = [
         Triple(service, RDF_TYPE, _n(SD + "Service")),
         Triple(service, _n(SD + "endpoint"), _n(endpoint)),
-        Triple(service, _n(DCT + "title"),
-               Literal("AI Watch knowledge graph: SPARQL 1.1 query endpoint", language="en")),
-        Triple(service, _n(RDFS + "comment"), Literal(
-            f"Read-only. The default graph is the union of all named graphs. Queries are cancelled after "
-            f"{timeout_s:g} s; results of more than {max_rows:,} rows are refused (page with LIMIT/OFFSET).",
-            language="en")),
-        Triple(service, _n(SD + "supportedLanguage"), _n(SD + "SPARQL10Query")),
-        Triple(service, _n(SD + "supportedLanguage"), _n(SD + "SPARQL11Query")),
+        Triple(service, _n(DCT + "title"), Literal(
+            "AI Watch knowledge graph: SPARQL 1.1 " + ("query and update endpoint" if update_endpoint else
+                                                       "query endpoint"), language="en")),
+        Triple(service, _n(RDFS + "comment"), Literal(f"{access} {limits}", language="en")),
+        *(Triple(service, _n(SD + "supportedLanguage"), _n(SD + language)) for language in languages),
         *(Triple(service, _n(SD + "feature"), _n(feature)) for feature in features),
         *(Triple(service, _n(SD + "resultFormat"), _n(FORMATS_NS + W3C_FORMAT_IRIS[fmt.name]))
           for fmt in result_formats if fmt.name in W3C_FORMAT_IRIS),
@@ -106,5 +118,20 @@ def describe_service(
             Triple(named, _n(SD + "graph"), graph),
             Triple(graph, RDF_TYPE, _n(SD + "Graph")),
             Triple(graph, _n(VOID + "triples"), _count(count)),
+        ]
+    if update_endpoint:
+        updates = _n(update_endpoint + "#service")
+        triples += [
+            Triple(updates, RDF_TYPE, _n(SD + "Service")),
+            Triple(updates, _n(SD + "endpoint"), _n(update_endpoint)),
+            Triple(updates, _n(DCT + "title"),
+                   Literal("AI Watch knowledge graph: SPARQL 1.1 update endpoint", language="en")),
+            Triple(updates, _n(RDFS + "comment"), Literal(
+                "Takes SPARQL 1.1 Update only (queries go to the query endpoint); needs a bearer token "
+                "(Authorization: Bearer ...). Every write is validated with the SHACL shapes before it commits.",
+                language="en")),
+            Triple(updates, _n(SD + "supportedLanguage"), _n(SD + "SPARQL11Update")),
+            Triple(updates, _n(SD + "feature"), _n(SD + "UnionDefaultGraph")),
+            Triple(updates, _n(SD + "defaultDataset"), dataset),
         ]
     return triples + graphs

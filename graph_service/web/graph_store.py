@@ -103,10 +103,13 @@ def answer_update(parsed: UpdateRequest) -> Response:
     ), writer)
 
 
-@blueprint.post("/update")
+@blueprint.route("/update", methods=["POST", "OPTIONS"], provide_automatic_options=False)
 def update() -> Response:
     """An alias of ``/sparql`` for updates only (Fuseki's layout); the token is checked before the body is read."""
     configured = writes()
+    if request.method == "OPTIONS":  # POST only when writes are enabled (CORS preflights read this answer)
+        enabled = configured is not None and configured.enabled
+        return Response(status=204, headers={"Allow": "POST, OPTIONS" if enabled else "OPTIONS"})
     if configured is None or not configured.enabled:
         return plain_error(405, "This service is read-only: no write tokens are configured.",
                            [("Allow", "OPTIONS")])

@@ -10,7 +10,7 @@ import gzip
 import hashlib
 from collections.abc import Iterable
 
-from flask import Flask, Response, request
+from flask import Flask, Response, current_app, request
 
 from ..store import DataVersion
 from . import context
@@ -59,23 +59,58 @@ def plain_error(status: int, message: str, headers: Iterable[tuple[str, str]] = 
     return response
 
 
+#: Response headers a cross-origin script may read besides the CORS-safelisted ones.
+_EXPOSED_HEADERS = ("ETag, Last-Modified, Content-Location, Link, Location, Vary, Retry-After, WWW-Authenticate, "
+                    "X-Request-ID, X-Cache, X-SPARQL-Max-Rows")
+#: Request headers allowed when a preflight names none: what the faces read (Authorization: bearer-token writes).
+_DEFAULT_ALLOWED_HEADERS = "Accept, Authorization, Content-Type, If-None-Match, If-Modified-Since, Cache-Control"
+#: Seconds a browser may reuse a preflight answer (browsers cap it: Chromium at 2 h, Firefox at 24 h).
+PREFLIGHT_MAX_AGE = 86400
+
+
 def _cors(response: Response) -> Response:
-    """Any origin may read (no credentials); preflights are answered by :func:`_preflight`."""
+    """Any origin may read (no credentials: tokens travel in ``Authorization``, which is not an ambient
+    credential); preflights are answered by :func:`_preflight`."""
     response.headers["Access-Control-Allow-Origin"] = "*"
-    response.headers["Access-Control-Expose-Headers"] = "ETag, Last-Modified, Content-Location, Link, Vary, Retry-After"
+    response.headers["Access-Control-Expose-Headers"] = _EXPOSED_HEADERS
     return response
 
 
+def _route_allows() -> list[str] | None:
+    """The methods the requested resource allows, as its own answer to a plain ``OPTIONS`` says (``Allow``);
+    ``None`` when no route matches (the preflight then gets the route's 404 or 405)."""
+    rule = request.url_rule
+    if request.routing_exception is not None or rule is None:
+        return None
+    app = current_app
+    if getattr(rule, "provide_automatic_options", False):
+        answer = app.make_default_options_response()
+    else:  # the view answers OPTIONS itself, e.g. /rdf-graph-store allows PUT and DELETE only when writes are on
+        answer = app.make_response(app.ensure_sync(app.view_functions[rule.endpoint])(**(request.view_args or {})))
+    return [method.strip().upper() for method in answer.headers.get("Allow", "").split(",") if method.strip()]
+
+
 def _preflight() -> Response | None:
-    if request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
-        response = Response(status=204)
-        response.headers["Access-Control-Allow-Methods"] = "GET, HEAD, POST, OPTIONS"
-        response.headers["Access-Control-Allow-Headers"] = request.headers.get(
-            "Access-Control-Request-Headers", "Accept, Content-Type"
-        )
-        response.headers["Access-Control-Max-Age"] = "86400"
-        return response
-    return None
+    """Answer a CORS preflight: echo the requested method when the resource allows it (the Graph Store Protocol's
+    PUT and DELETE when writes are enabled), allow the requested headers (``Authorization`` for writes), and let
+    the browser cache the answer. A view answering ``OPTIONS`` itself must do so without side effects."""
+    method = request.headers.get("Access-Control-Request-Method")
+    if request.method != "OPTIONS" or method is None:
+        return None
+    allowed = _route_allows()
+    if allowed is None:
+        return None
+    response = Response(status=204)
+    response.headers["Allow"] = ", ".join(allowed)
+    # A method the resource does not allow is not echoed: the browser then refuses the request before sending it.
+    response.headers["Access-Control-Allow-Methods"] = (
+        method.strip() if method.strip().upper() in allowed else ", ".join(allowed))
+    response.headers["Access-Control-Allow-Headers"] = (
+        request.headers.get("Access-Control-Request-Headers", "").strip() or _DEFAULT_ALLOWED_HEADERS)
+    response.headers["Access-Control-Max-Age"] = str(PREFLIGHT_MAX_AGE)
+    # The answer depends on what the preflight asked: a shared cache must not give one preflight's answer to another.
+    response.vary.update(["Origin", "Access-Control-Request-Method", "Access-Control-Request-Headers"])
+    return response
 
 
 def _gzip(response: Response) -> Response:

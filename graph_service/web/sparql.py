@@ -13,6 +13,8 @@ Read-only unless write tokens are configured; then ``POST`` of an update goes to
 
 from __future__ import annotations
 
+import functools
+
 import pyoxigraph
 from flask import Blueprint, Response, current_app, make_response, request
 from flask.blueprints import BlueprintSetupState
@@ -125,7 +127,7 @@ def _answer(parsed: QueryRequest) -> Response:
         max_rows=settings.max_result_rows,
         store_base=mapper.base_iri,
         public_base=mapper.public_base,
-        prefixes=tuple((prefix, mapper.to_public_iri(iri)) for prefix, iri in PREFIXES.items()),
+        prefixes=_public_prefixes(mapper.base_iri, mapper.public_base),
     )
     try:
         # Answers are kept per data version (graph_service.sparql.cache): the job names everything they depend on.
@@ -143,6 +145,13 @@ def _answer(parsed: QueryRequest) -> Response:
 
 def _data_version() -> str:
     return version_key(context.store())
+
+
+@functools.lru_cache(maxsize=64)  # one per serving origin
+def _public_prefixes(base_iri: str, public_base: str) -> tuple[tuple[str, str], ...]:
+    """The prefixes of the serialisations, in the IRIs of the serving origin."""
+    to_public = iris.IriMapper(base_iri, public_base).to_public_iri
+    return tuple((prefix, to_public(iri)) for prefix, iri in PREFIXES.items())
 
 
 def _statistics() -> DatasetStatistics:
@@ -172,6 +181,7 @@ def _describe(parsed: DescriptionRequest) -> Response:
         request.base_url, _statistics(), [*RESULT_FORMATS, *GRAPH_FORMATS],
         federation=bool(normalise_allowlist(settings.sparql_service_allowlist)),
         timeout_s=settings.query_timeout_s, max_rows=settings.max_result_rows, public_iri=mapper.to_public_iri,
+        update_endpoint=request.url_root + "update" if graph_store.writes_enabled() else None,
     )
     body = pyoxigraph.serialize(triples, format=fmt.rdf_format, prefixes=SD_PREFIXES)
     response = negotiated(Response(body, content_type=fmt.content_type))

@@ -22,8 +22,7 @@ constraints read data more than two links away from their focus node would need 
 the loader and ``graph-service validate`` always check everything.
 
 A write is refused when the result has a violation the data did not have before: violations present before the
-write (the loader publishes only conforming data, but Oxigraph stores xsd:positiveInteger and the other integer
-subtypes as xsd:integer, which the workshop shapes then flag) do not block unrelated edits; those it introduces do.
+write (data restored or written before a shape was tightened) do not block unrelated edits; those it introduces do.
 """
 
 from __future__ import annotations
