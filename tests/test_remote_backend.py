@@ -7,18 +7,27 @@ processes sharing it.
 
 from __future__ import annotations
 
+import csv
+import http.server
+import io
+import multiprocessing
 import os
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterable
 from pathlib import Path
+from urllib.parse import urlsplit
 
+import psutil
 import pytest
 import requests
 from conftest import start_server, stop_server
 from pyoxigraph import BlankNode, Literal, NamedNode, Quad
+from rdflib import Graph
 from rdflib.compare import isomorphic
+from rdflib.namespace import DCAT
 from requests.auth import HTTPDigestAuth
 from store_contract import *  # noqa: F403 - the store contract, collected here for both backends
 from store_contract import (
@@ -37,6 +46,7 @@ from store_contract import (
 from graph_service.config import Settings
 from graph_service.store import GraphStore, StoreError, open_store
 from graph_service.store.remote import RemoteStore
+from graph_service.store.virtuoso_sparql import iri_tests_for_virtuoso
 
 pytestmark = pytest.mark.virtuoso
 
@@ -179,6 +189,146 @@ def test_the_project_data_loads_with_the_same_counts(store: GraphStore, remote_s
         return sum(1 for q in quads if isinstance(q.subject, BlankNode) or isinstance(q.object, BlankNode))
 
     assert blank(remote_store.quads()) == blank(store.quads())
+
+
+def test_iri_tests_answer_as_on_the_embedded_store(store: GraphStore, remote_store: GraphStore) -> None:
+    """isIRI / isURI go to Virtuoso in another form (graph_service.store.virtuoso_sparql): the same answers."""
+    esp = "https://w3id.org/aiwatch/id/member-state/esp"
+    for sparql in (
+        # the Linked Data face's questions for hash IRIs and inverse links
+        f"SELECT DISTINCT ?h WHERE {{ {{ <{esp}> ?p ?h }} UNION {{ ?h ?p <{esp}> }} "
+        f"FILTER(isIRI(?h) && STRSTARTS(STR(?h), \"{esp}\")) }} ORDER BY ?h",
+        f"SELECT ?p (COUNT(DISTINCT ?s) AS ?n) WHERE {{ ?s ?p <{esp}> FILTER(isIRI(?s) && "
+        f"!STRSTARTS(STR(?s), \"{esp}#\")) }} GROUP BY ?p ORDER BY DESC(?n) ?p",
+        # blank nodes (RDF lists) are no IRIs, and an unbound value is none either
+        "SELECT ?s ?o WHERE { ?s <http://www.w3.org/1999/02/22-rdf-syntax-ns#first> ?o "
+        "FILTER(isIRI(?s) || STRSTARTS(STR(?s), 'x')) }",
+        "SELECT (COUNT(*) AS ?n) WHERE { ?s <http://www.w3.org/1999/02/22-rdf-syntax-ns#first> ?o "
+        "FILTER(!isIRI(?s) || STR(?s) = 'x') }",
+        "SELECT ?x WHERE { VALUES ?x { 1 } OPTIONAL { ?x <http://example.org/none> ?y } "
+        "FILTER(isIRI(?y) || STR(?x) = 'isIRI(?y)') }",
+    ):
+        assert remote_store.select(sparql) == store.select(sparql), sparql
+
+
+def test_only_iri_tests_next_to_str_are_rewritten_for_virtuoso() -> None:
+    sparql = ("PREFIX ex: <http://example.org/isIRI(?x)> SELECT * WHERE { ?s ex:isIRI ?o ; ex:p ?q # isIRI(?o)\n"
+              "FILTER(isIRI(?s) && !ISURI( $o ) && isIRI(?q) && STRSTARTS(STR(?s), 'isIRI(?o)') && STR($o) != '') }")
+    assert iri_tests_for_virtuoso(sparql) == (
+        "PREFIX ex: <http://example.org/isIRI(?x)> SELECT * WHERE { ?s ex:isIRI ?o ; ex:p ?q # isIRI(?o)\n"
+        "FILTER((BOUND(?s) && !isLiteral(?s) && !isBlank(?s)) && !(BOUND($o) && !isLiteral($o) && !isBlank($o)) "
+        "&& isIRI(?q) && STRSTARTS(STR(?s), 'isIRI(?o)') && STR($o) != '') }")
+
+
+def engine_connections(engine: dict[str, str]) -> set[int]:
+    """Local ports of this process's open connections to the engine's HTTP port."""
+    port = urlsplit(engine["AIWATCH_REMOTE_QUERY_URL"]).port
+    return {c.laddr.port for c in psutil.Process().net_connections(kind="tcp")
+            if c.raddr and c.raddr.port == port and c.status == psutil.CONN_ESTABLISHED}
+
+
+def test_queries_reuse_their_connection_to_the_engine(virtuoso: dict[str, str]) -> None:
+    writer = new_remote(virtuoso)
+    writer.publish(sample(), "v1")
+    before = engine_connections(virtuoso)
+    reader = RemoteStore.from_settings(remote_settings(Settings.from_env(environ={}), virtuoso,
+                                                       remote_dataset=writer.dataset))
+    assert count(reader) == 8
+    opened = engine_connections(virtuoso) - before
+    assert len(opened) == 1, "the reader's connection stays open"
+    for _ in range(20):
+        assert count(reader) == 8
+        time.sleep(0.06)  # past the reuse of a version read: each version() below asks the engine
+        assert reader.version().digest == "v1"
+    assert engine_connections(virtuoso) - before == opened, "every later request went over that same connection"
+
+
+class _ClosesItsFirstConnection(http.server.BaseHTTPRequestHandler):
+    """A SPARQL endpoint that, like Virtuoso closing an idle kept-alive connection, drops the first connection
+    when its second request arrives; every other request gets an empty SELECT answer."""
+
+    protocol_version = "HTTP/1.1"  # keep-alive
+    connections: list[int] = []  # requests received on each connection, in order
+
+    def setup(self) -> None:
+        super().setup()
+        self.index = len(self.connections)
+        self.connections.append(0)
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        self.connections[self.index] += 1
+        if self.index == 0 and self.connections[0] == 2:
+            self.close_connection = True
+            return  # closed without an answer
+        body = b'{"head": {"vars": []}, "results": {"bindings": []}}'
+        self.send_response(200)
+        self.send_header("Content-Type", "application/sparql-results+json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_a_kept_alive_connection_the_engine_closed_is_replaced() -> None:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _ClosesItsFirstConnection)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        store = RemoteStore(f"http://127.0.0.1:{server.server_address[1]}/sparql")
+        assert store.version() is None  # two requests: the second is dropped on connection 0, sent again on 1
+        assert store.select("SELECT ?s WHERE { ?s ?p ?o }") == []
+        assert _ClosesItsFirstConnection.connections == [2, 2], "connection 1 replaced connection 0, and stayed"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _query_in_child(store: RemoteStore, answers: multiprocessing.Queue) -> None:
+    answers.put(count(store))
+
+
+def test_a_forked_process_opens_connections_of_its_own(virtuoso: dict[str, str]) -> None:
+    """A worker forked from a process that already queried (gunicorn with a preloaded app) must not write into the
+    parent's kept-alive socket: two processes reading one connection would mix up their answers."""
+    store = new_remote(virtuoso)
+    store.publish(sample(), "v1")
+    assert count(store) == 8  # the parent now holds a kept-alive connection
+    answers: multiprocessing.Queue = multiprocessing.get_context("fork").Queue()
+    children = [multiprocessing.get_context("fork").Process(target=_query_in_child, args=(store, answers))
+                for _ in range(3)]
+    for child in children:
+        child.start()
+    for _ in range(20):
+        assert count(store) == 8
+    results = [answers.get(timeout=60) for _ in children]
+    for child in children:
+        child.join(timeout=60)
+    assert results == [8, 8, 8]
+    assert [child.exitcode for child in children] == [0, 0, 0]
+
+
+def test_the_catalogue_and_a_csv_download_over_the_remote_backend(
+        remote_project_settings: Settings, remote_store: GraphStore, client, tmp_path: Path) -> None:
+    """The catalogue face over Virtuoso: /catalog lists the CSV downloads, and one served over the remote backend
+    has the very bytes the shared ``client`` serves (the embedded store, unless the run is --backend remote)."""
+    from graph_service.web import create_app
+
+    app = create_app(remote_project_settings.replace(store_path=tmp_path), remote_store)  # its own downloads
+    remote_client = app.test_client()
+    page = remote_client.get("/catalog", headers={"Accept": "text/turtle"})
+    assert page.status_code == 200, page.text[:2000]
+    catalogue = Graph().parse(data=page.text, format="turtle")
+    csv_urls = sorted(str(url) for url in catalogue.objects(None, DCAT.downloadURL) if str(url).endswith(".csv"))
+    assert csv_urls, "the catalogue lists the cases collections as CSV"
+    path = urlsplit(csv_urls[0]).path
+    download = remote_client.get(path)
+    assert download.status_code == 200, download.text[:2000]
+    assert download.mimetype == "text/csv"
+    rows = list(csv.DictReader(io.StringIO(download.text)))
+    assert rows and rows[0]["case"].startswith("http://localhost/id/case/")
+    assert all(row["title"] for row in rows)
+    assert download.data == client.get(path).data, "the same CSV from either backend"
 
 
 @pytest.mark.slow

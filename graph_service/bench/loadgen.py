@@ -163,9 +163,12 @@ def _run_python(base_url: str, variants: Sequence[Variant], connections: int, du
         thread.start()
     for thread in workers:
         thread.join()
-    seconds = time.perf_counter() - started
-    return Measurement(len(latencies), seconds, _percentile(latencies, 50), _percentile(latencies, 95), errors[0],
-                       "python")
+    return summarise(latencies, time.perf_counter() - started, errors[0], "python")
+
+
+def summarise(latencies: list[float], seconds: float, errors: int, client: str) -> Measurement:
+    """A measurement from the latencies (seconds) of the answered requests."""
+    return Measurement(len(latencies), seconds, _percentile(latencies, 50), _percentile(latencies, 95), errors, client)
 
 
 def _percentile(values: list[float], percent: int) -> float | None:

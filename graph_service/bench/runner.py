@@ -16,12 +16,12 @@ from urllib.parse import quote, urlencode
 import pyoxigraph
 
 from ..config import PROJECT_ROOT, Settings
-from ..store import OxigraphStore
+from ..store import GraphStore, OxigraphStore
 from . import loadgen, targets
 from .build import BuildResult, ValidationResult
 from .generate import plan, read_templates
 from .loadgen import Measurement
-from .workloads import LONG_QUERY, Workload, portal_mix
+from .workloads import LONG_QUERY, Workload, cheap_query, portal_mix
 
 Progress = Callable[[str], None]
 
@@ -68,6 +68,8 @@ class BenchConfig:
     validate_max_triples: int = 100_000
     prefer_wrk: bool = True
     isolation: bool = True
+    #: Requests of the remote-overhead measurement in each mode (None: 200 per second of ``duration_s``).
+    overhead_requests: int | None = None
 
 
 @dataclass
@@ -89,6 +91,10 @@ class SizeResult:
     rdflib_load_s: float | None = None
     rdflib_memory_mb: float | None = None
     virtuoso_memory_mb: float | None = None
+    ours_virtuoso_first_catalogue_s: float | None = None
+    #: The cheap query of the remote-overhead measurement, and its measurements: mode -> target -> measurement.
+    cheap: Workload | None = None
+    remote_overhead: dict[str, dict[str, Measurement]] = field(default_factory=dict)
 
     def get(self, workload: str, target: str) -> Measurement | None:
         return self.measurements.get(workload, {}).get(target)
@@ -213,7 +219,8 @@ def run_size(config: BenchConfig, size: int, progress: Progress) -> SizeResult:
     the_plan = plan(templates, size, config.seed)
     workloads = portal_mix(settings.base_iri, the_plan.case_keys, templates.member_states, templates.title_words,
                            config.seed)
-    result = SizeResult(size, build, the_plan.cases, workloads=workloads)
+    result = SizeResult(size, build, the_plan.cases, workloads=workloads,
+                        cheap=cheap_query(settings.base_iri, templates.member_states[0].rsplit("/", 1)[1]))
     from ..web.server import default_workers
 
     result.workers = config.workers or default_workers()
@@ -261,12 +268,15 @@ def run_size(config: BenchConfig, size: int, progress: Progress) -> SizeResult:
 
 
 def _first_catalogue(url: str) -> float:
-    """The first catalogue request of a data version writes every download (dumps, CSVs) to learn their sizes and
-    checksums: timed once, apart from the workload (which measures the pages after it)."""
+    """The first catalogue of a data version at an origin needs every download (dumps, CSVs) written, to state
+    their sizes and checksums: timed once, apart from the workload (which measures the complete pages after it).
+    ``/catalog`` may answer before the files are written (it then writes them in the background);
+    ``/catalog/quality`` waits for all of them."""
     started = time.perf_counter()
-    status = targets.get_status(f"{url}/catalog", timeout=3600)
-    if status != 200:
-        raise RuntimeError(f"/catalog answered {status}")
+    for path in ("/catalog", "/catalog/quality"):
+        status = targets.get_status(f"{url}{path}", timeout=3600)
+        if status != 200:
+            raise RuntimeError(f"{path} answered {status}")
     return time.perf_counter() - started
 
 
@@ -381,10 +391,13 @@ def _compare_virtuoso(config: BenchConfig, result: SizeResult, store_path: Path,
                                 env={**env, "AIWATCH_BACKEND": "remote"}, name="ours-virtuoso")
     try:
         try:
-            progress(f"[{label}] ours over Virtuoso: first /catalog {_first_catalogue(server.url):,.1f} s")
+            result.ours_virtuoso_first_catalogue_s = _first_catalogue(server.url)
+            progress(f"[{label}] ours over Virtuoso: first /catalog {result.ours_virtuoso_first_catalogue_s:,.1f} s")
         except RuntimeError as error:
             result.notes.append(f"our service over Virtuoso: the first /catalog failed ({error}; see "
                                 f"{server.log}): its catalogue page is measured as errors.")
+        _remote_overhead(config, result, virtuoso_url, union, server, virtuoso.pid(), progress)
+        _backend_overhead(config, result, remote, env["AIWATCH_REMOTE_QUERY_URL"], union, progress)
         for workload in result.workloads:
             measurement = measurer.measure(server.url, workload, workload.variants("/sparql"),
                                            server_pid=server.process.pid)
@@ -392,6 +405,104 @@ def _compare_virtuoso(config: BenchConfig, result: SizeResult, store_path: Path,
             progress(f"[{label}] ours over Virtuoso {workload.name}: {_short(measurement)}")
     finally:
         server.stop()
+
+
+#: Bound of each remote-overhead measurement (it normally ends after its number of requests, in seconds).
+_OVERHEAD_MAX_S = 120.0
+#: Connections of the remote-overhead modes (None: the run's connections).
+OVERHEAD_MODES: dict[str, int | None] = {"sequential": 1, "concurrent": None}
+#: The in-process measurement of the backend alone (no HTTP face).
+BACKEND_ALONE = "backend alone"
+
+
+def _remote_overhead(config: BenchConfig, result: SizeResult, virtuoso_url: str, union: dict[str, str],
+                     server: targets.Server, virtuoso_pid: int | None, progress: Progress) -> None:
+    """The same cheap SELECT sent N times to Virtuoso's /sparql directly and to our /sparql over the remote backend
+    (no answer cache), one connection at a time and then concurrently: what the remote backend adds.
+
+    Both go through the same client (Python, keep-alive connections, exactly N requests), so its own cost is in
+    both; each target gets a warm-up of N/10 requests first."""
+    workload = result.cheap
+    if workload is None:
+        return
+    requests = config.overhead_requests or max(50, round(200 * config.duration_s))
+    sides = ((VIRTUOSO, virtuoso_url, _sparql_variants(workload, "/sparql", union)),
+             (OURS_VIRTUOSO, server.url, workload.variants("/sparql")))
+    for mode, connections in OVERHEAD_MODES.items():
+        connections = connections or config.connections
+        measured = result.remote_overhead.setdefault(mode, {})
+        for target, url, variants in sides:
+            for process in (virtuoso_pid, server.process.pid):
+                if process:
+                    targets.wait_until_idle(process)
+            loadgen.run(url, variants, connections=connections, duration_s=_OVERHEAD_MAX_S,
+                        max_requests=max(10, requests // 10), prefer_wrk=False)
+            measured[target] = loadgen.run(url, variants, connections=connections, duration_s=_OVERHEAD_MAX_S,
+                                           max_requests=requests, prefer_wrk=False)
+        direct, ours = measured[VIRTUOSO], measured[OURS_VIRTUOSO]
+        progress(f"[{size_label(result.size)}] remote overhead, {mode} ({connections} connection"
+                 f"{'s' if connections > 1 else ''}, {requests} requests): Virtuoso p50/p95 "
+                 f"{_ms(direct.p50_ms)}/{_ms(direct.p95_ms)} ms, ours over Virtuoso {_ms(ours.p50_ms)}/"
+                 f"{_ms(ours.p95_ms)} ms: {_plus(_added(ours.p50_ms, direct.p50_ms))}/"
+                 f"{_plus(_added(ours.p95_ms, direct.p95_ms))} ms")
+
+
+def _backend_overhead(config: BenchConfig, result: SizeResult, remote: GraphStore, query_url: str,
+                      union: dict[str, str], progress: Progress) -> None:
+    """The backend alone, in this process: ``RemoteStore.select`` of the cheap query against the same GET sent with
+    ``http.client`` over one kept-alive connection, alternately (both see the same moments of machine load)."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    workload = result.cheap
+    if workload is None:
+        return
+    requests = config.overhead_requests or max(50, round(200 * config.duration_s))
+    query = workload.queries[0]
+    parts = urlsplit(query_url)
+    path = f"{parts.path}?{urlencode({'query': query, **union}, quote_via=quote)}"
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
+
+    def direct() -> None:
+        connection.request("GET", path, headers={"Accept": workload.accept})
+        answer = connection.getresponse()
+        answer.read()
+        if answer.status != 200:
+            raise RuntimeError(f"Virtuoso answered {answer.status}")
+
+    def backend() -> None:
+        remote.select(query)
+
+    latencies: dict[str, list[float]] = {VIRTUOSO: [], OURS_VIRTUOSO: []}
+    try:
+        for index in range(requests + requests // 10):
+            for target, call in ((VIRTUOSO, direct), (OURS_VIRTUOSO, backend)):
+                started = time.perf_counter()
+                call()
+                if index >= requests // 10:  # the first tenth warms up
+                    latencies[target].append(time.perf_counter() - started)
+    finally:
+        connection.close()
+    measured = result.remote_overhead.setdefault(BACKEND_ALONE, {})
+    for target, values in latencies.items():
+        measured[target] = loadgen.summarise(values, sum(values), 0, "in-process")
+    direct_m, ours_m = measured[VIRTUOSO], measured[OURS_VIRTUOSO]
+    progress(f"[{size_label(result.size)}] remote overhead, {BACKEND_ALONE}: http.client p50/p95 "
+             f"{_ms(direct_m.p50_ms)}/{_ms(direct_m.p95_ms)} ms, RemoteStore.select {_ms(ours_m.p50_ms)}/"
+             f"{_ms(ours_m.p95_ms)} ms: {_plus(_added(ours_m.p50_ms, direct_m.p50_ms))}/"
+             f"{_plus(_added(ours_m.p95_ms, direct_m.p95_ms))} ms")
+
+
+def _added(ours: float | None, direct: float | None) -> float | None:
+    return None if ours is None or direct is None else ours - direct
+
+
+def _ms(value: float | None) -> str:
+    return "–" if value is None else f"{value:.2f}"
+
+
+def _plus(value: float | None) -> str:
+    return "–" if value is None else f"{value:+.2f}"
 
 
 def run_bench(config: BenchConfig, progress: Progress = print) -> BenchResult:
@@ -418,8 +529,11 @@ def _jsonable(bench: BenchResult) -> dict:
     for size in bench.sizes:
         entry = asdict(size)
         entry.pop("workloads")
+        entry.pop("cheap")
         entry["measurements"] = {w: {t: {**asdict(m), "throughput": m.throughput} for t, m in per.items()}
                                  for w, per in size.measurements.items()}
+        entry["remote_overhead"] = {mode: {t: asdict(m) for t, m in per.items()}
+                                    for mode, per in size.remote_overhead.items()}
         sizes.append(entry)
     return {"machine": bench.machine, "client": bench.client, "total_s": bench.total_s,
             "config": asdict(bench.config), "sizes": sizes}

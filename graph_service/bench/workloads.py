@@ -133,5 +133,14 @@ def portal_mix(base_iri: str, case_keys: list[str], member_states: list[str], ti
     ]
 
 
+def cheap_query(base_iri: str, member_state: str) -> Workload:
+    """One label lookup by IRI: what a remote backend adds to the engine's own answer time shows in it (not in the
+    portal mix: it runs alone, against Virtuoso directly and through our service over Virtuoso)."""
+    query = (f"{SPARQL_PREFIXES}SELECT ?label WHERE {{ {_iri(base_iri, 'id/member-state/' + member_state)} "
+             "skos:prefLabel ?label }")
+    return Workload("cheap-select", "SELECT the labels of one member state (one index lookup)", queries=(query,),
+                    tags=("overhead",))
+
+
 #: A query that runs for seconds at 1M triples (a sort over every triple), for the isolation check.
 LONG_QUERY = "SELECT ?s ?p ?o WHERE { ?s ?p ?o } ORDER BY DESC(STR(?o)) ?s LIMIT 1"

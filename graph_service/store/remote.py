@@ -1,7 +1,9 @@
 """The remote backend: any SPARQL 1.1 Query/Update (+ Graph Store Protocol) engine, tuned for OpenLink Virtuoso.
 
-Queries go through SPARQLWrapper to the public query URL; updates, uploads and the bulk loader use the update
-and Graph Store URLs with the configured credentials (HTTP Digest, Virtuoso's scheme, or Basic).
+Queries go through SPARQLWrapper to the public query URL, over kept-alive connections (a urllib3 pool per
+process: a connection per request cost more than the engine's own answer to a cheap query); updates, uploads and
+the bulk loader use the update and Graph Store URLs with the configured credentials (HTTP Digest, Virtuoso's
+scheme, or Basic).
 
 What the engine holds (``P`` = ``urn:x-graph-service:<dataset>``)::
 
@@ -15,9 +17,11 @@ What the engine holds (``P`` = ``urn:x-graph-service:<dataset>``)::
 a publish in progress adds staging graphs) and Virtuoso's union of several graphs is a bag (a triple in two
 graphs matches twice). As in the embedded store, the union is materialised at publish time into one graph, and
 every query carries an explicit dataset: ``default-graph-uri`` = ``<P/union>``, ``named-graph-uri`` = the
-published named graphs, read from the version record. Staging graphs, the record and the engine's own graphs are
-never in it, whatever a publish is doing. The record is read by every :meth:`version` call (one cheap query) and
-reused by queries for ``refresh_s`` seconds (``remote_refresh_s``): after another process published a version
+published named graphs, read from the version record (sent only with queries that have a GRAPH pattern or are
+DESCRIBE: the others cannot reach named graphs). Staging graphs, the record and the engine's own graphs are never
+in it, whatever a publish is doing. The version is read from the record by :meth:`version` (one small query,
+reused for 50 ms: a request asks several times) and the record's graphs are reused by queries for ``refresh_s``
+seconds (``remote_refresh_s``): after another process published a version
 that *adds* a named graph, ``GRAPH ?g`` in this process misses it for at most that long (the union and the
 existing graphs switch in the engine, at once). A query's own ``FROM``/``FROM NAMED`` clauses are sent as that
 protocol dataset (SPARQL 1.1 semantics, as on the embedded store; never a graph that is not published).
@@ -39,9 +43,10 @@ the start of the next one. Publish from one loader at a time.
 **Engine differences handled here** (README "Remote backend"): SPARQL syntax is checked locally with Oxigraph's
 parser (same ``SyntaxError`` messages as the embedded store); grouped SELECTs of the shapes Virtuoso 7 refuses or
 miscompiles (expressions over aggregates, ORDER BY expressions over aggregate aliases) are rewritten into the
-equivalent sub-query form (:mod:`.virtuoso_sparql`); a query's FROM / FROM NAMED clauses become protocol
-parameters (resolved by Oxigraph, limited to published graphs, each side replaced by the caller's protocol
-dataset: Virtuoso would add both up, and leave the side a query does not name open to every graph it holds);
+equivalent sub-query form, and ``isIRI(?v)`` into an equivalent test Virtuoso plans well (:mod:`.virtuoso_sparql`);
+a query's FROM / FROM NAMED clauses become protocol parameters (resolved by Oxigraph, limited to published graphs,
+each side replaced by the caller's protocol dataset: Virtuoso would add both up, and leave the side a query does
+not name open to every graph it holds); only queries with a GRAPH pattern (or DESCRIBE) are sent the named graphs;
 a query's own BASE is not doubled (Virtuoso refuses two); DESCRIBE is made a Concise Bounded Description on
 Virtuoso (``define sql:describe-mode "CBD"``, Oxigraph's form); literals are stored and returned in the forms the
 embedded store uses (Oxigraph canonicalises numbers, booleans, dates; Virtuoso answers ``"1"`` for ``true`` and
@@ -54,16 +59,17 @@ engine stops the work), and an answer cut short by it (``X-SQL-State``) or not b
 
 from __future__ import annotations
 
-import ast
 import io
 import json
 import math
+import os
 import re
 import threading
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
+import urllib.response
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -72,6 +78,7 @@ from pathlib import Path
 from typing import Any
 
 import pyoxigraph
+import urllib3
 from pyoxigraph import (
     BlankNode,
     DefaultGraph,
@@ -86,11 +93,11 @@ from pyoxigraph import (
     Store,
 )
 from SPARQLWrapper import GET, POST, SPARQLWrapper
-from SPARQLWrapper.SPARQLExceptions import QueryBadFormed, SPARQLWrapperException
+from SPARQLWrapper.SPARQLExceptions import SPARQLWrapperException
 
 from ..config import Settings
 from .base import DataVersion, GraphStore, QueryResult, QueryTimedOut, StoreError
-from .virtuoso_sparql import grouped_query_for_virtuoso
+from .virtuoso_sparql import grouped_query_for_virtuoso, iri_tests_for_virtuoso
 
 _NS = "urn:x-graph-service:"
 _DIGEST = NamedNode(_NS + "digest")
@@ -116,6 +123,9 @@ _MAY_NEED_CANONICAL = re.compile(rb'"datatype"\s*:\s*"http://www\.w3\.org/2001/X
 _ABSOLUTE_IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 _PROLOGUE = re.compile(r"\s*(?:(?:BASE\s*<[^>]*>|PREFIX\s*[^\s:]*:\s*<[^>]*>)\s*)*")
 _ORDER_OR_BRACE = re.compile(r"[{}]|(?<![\w:?$])ORDER(?![\w:-])", re.IGNORECASE)
+#: Seconds a version read is reused (see RemoteStore.version).
+_VERSION_REUSE_S = 0.05
+_GRAPH_KEYWORD = re.compile(r"(?<![\w:?$])GRAPH(?![\w:-])", re.IGNORECASE)
 _EMPTY_STORE = Store()  # parses queries locally; never holds data
 
 
@@ -130,6 +140,83 @@ class _Record:
     version: DataVersion | None
     graphs: tuple[str, ...]  # the published named graphs
     read_at: float
+
+
+class _PooledHTTPHandler(urllib.request.BaseHandler):
+    """urllib's HTTP(S) transport over a urllib3 connection pool, so connections to the engine are kept alive.
+
+    urllib's own handler opens and closes a connection per request (``Connection: close``), and SPARQLWrapper's
+    ``setUseKeepAlive`` needs the ``keepalive`` package, whose last release (0.5, 2015) no longer builds
+    (``use_2to3``). The pool is thread-safe and per process: a forked child never reuses its parent's sockets.
+    Requests through a proxy (set by urllib's ProxyHandler, which runs first) are left to urllib's own handler.
+    """
+
+    handler_order = 400  # after ProxyHandler (100), before urllib's HTTP(S)Handler (500)
+
+    def __init__(self, max_connections: int = 32) -> None:
+        self._max_connections = max_connections
+        self._manager: urllib3.PoolManager | None = None
+        self._pid = 0
+        self._lock = threading.Lock()
+
+    def _pool(self) -> urllib3.PoolManager:
+        pid = os.getpid()
+        if self._manager is None or self._pid != pid:
+            with self._lock:
+                if self._manager is None or self._pid != pid:
+                    # Beyond max_connections concurrent requests, extra connections open and close (block=False).
+                    self._manager = urllib3.PoolManager(maxsize=self._max_connections, block=False)
+                    self._pid = pid
+        return self._manager
+
+    def http_open(self, request: urllib.request.Request) -> urllib.response.addinfourl | None:
+        if request.has_proxy():
+            return None
+        timeout = request.timeout if isinstance(request.timeout, int | float) else None
+        headers = dict(request.header_items())
+        for attempt in (1, 2):
+            try:
+                # urllib3 retries nothing: a query that timed out must not run again.
+                answer = self._pool().request(request.get_method(), request.full_url, body=request.data,
+                                              headers=headers, timeout=timeout, retries=False, redirect=False)
+                break
+            except urllib3.exceptions.TimeoutError as error:
+                if not isinstance(error, urllib3.exceptions.NewConnectionError):  # "refused" is a connect timeout
+                    raise urllib.error.URLError(TimeoutError("timed out")) from None
+                raise urllib.error.URLError(_os_error(error)) from None
+            except urllib3.exceptions.ProtocolError as error:
+                # The engine closed a kept-alive connection as it was being reused (urllib3 notices those closed
+                # before): once more on a new connection. Only queries go this way, and they change nothing.
+                if attempt == 2:
+                    raise urllib.error.URLError(_os_error(error)) from None
+            except urllib3.exceptions.HTTPError as error:
+                raise urllib.error.URLError(_os_error(error)) from None
+        response = urllib.response.addinfourl(io.BytesIO(answer.data), answer.headers, request.full_url,
+                                              answer.status)
+        response.msg = answer.reason  # what urllib's error processing reads
+        return response
+
+    https_open = http_open
+
+
+def _os_error(error: Exception) -> BaseException:
+    """The socket error behind a urllib3 error (its text is what people can act on), else the error itself."""
+    for candidate in (error.__cause__, *error.args):
+        if isinstance(candidate, OSError):
+            return candidate
+    return error
+
+
+class _SPARQLClient(SPARQLWrapper):
+    """SPARQLWrapper sending its requests through ``opener`` (its own ``_query`` uses urllib's process-wide
+    ``urlopen``); HTTP errors come back as :class:`urllib.error.HTTPError`, with the engine's answer readable."""
+
+    def __init__(self, endpoint: str, opener: urllib.request.OpenerDirector) -> None:
+        super().__init__(endpoint)
+        self._opener = opener
+
+    def _query(self) -> tuple[Any, str]:
+        return self._opener.open(self._createRequest(), timeout=self.timeout), self.returnFormat
 
 
 class RemoteStore(GraphStore):
@@ -164,10 +251,12 @@ class RemoteStore(GraphStore):
         self._union_graph = f"{self._prefix}/union"
         self._empty_graph = f"{self._prefix}/empty"  # never written: names "no graph" in a protocol dataset
         self._opener = _authenticating_opener([update_url, graph_store_url], user, password)
+        self._query_opener = urllib.request.build_opener(_PooledHTTPHandler())
         self._record: _Record | None = None
         self._virtuoso: bool | None = None  # learnt from the engine's Server header on first contact
         self._canonical_cache: dict[tuple[str, str], Literal] = {}
         self._lock = threading.Lock()
+        self._version_seen: tuple[_Record, DataVersion | None, float] | None = None  # see version()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RemoteStore:
@@ -202,9 +291,12 @@ class RemoteStore(GraphStore):
             default_graphs = from_graphs if default_graphs is None else default_graphs
             named_graphs = from_named_graphs if named_graphs is None else named_graphs
         defaults, nameds = self._protocol_dataset(record, default_graphs, named_graphs)
+        if not _may_use_named_graphs(text, form):
+            nameds = []  # ~20 parameters fewer for most queries: Virtuoso resolves each one, every time
         if base_iri is not None and not _declares_base(sparql):  # its own BASE wins (Virtuoso refuses two)
             text = f"BASE <{NamedNode(base_iri).value}>\n{text}"
         if self._virtuoso:
+            text = iri_tests_for_virtuoso(text)
             if form is QuerySolutions:
                 text = grouped_query_for_virtuoso(text)
             elif form is QueryTriples and _is_describe(sparql):
@@ -219,6 +311,33 @@ class RemoteStore(GraphStore):
             raise StoreError(f"unreadable answer from the SPARQL engine: {error}") from None
 
     def version(self) -> DataVersion | None:
+        """The published version, read from the engine (one small query: the list of graphs is read again only
+        when the version is not the one this process knows).
+
+        Asked again within ``_VERSION_REUSE_S`` (by any thread), the answer just read is reused: one request asks
+        several times (answer cache before and after the query, ETag), and each read is a round trip. A request
+        then sees the version of up to that long ago, as a request that started that much earlier would; a publish
+        takes seconds, and this process's own publish starts over."""
+        seen = self._version_seen  # (record it was read with, version, when)
+        if seen is not None and seen[0] is self._record and time.monotonic() - seen[2] < _VERSION_REUSE_S:
+            return seen[1]
+        version = self._read_version()
+        record = self._record
+        if record is not None and record.version == version:  # else a publish or another thread got in between
+            self._version_seen = (record, version, time.monotonic())
+        return version
+
+    def _read_version(self) -> DataVersion | None:
+        body, _ = self._select_or_construct(
+            f"SELECT ?digest ?published WHERE {{ GRAPH <{self._prefix}> {{ <{self._prefix}> "
+            f"<{_DIGEST.value}> ?digest ; <{_PUBLISHED.value}> ?published }} }}",
+            _SELECT_JSON,
+        )
+        rows = json.loads(body)["results"]["bindings"]
+        known = self._record
+        if known is not None and self._virtuoso is not None and _version_of(rows) == known.version:
+            self._record = _Record(known.version, known.graphs, time.monotonic())
+            return known.version
         return self._read_record().version
 
     def graph_names(self) -> list[str]:
@@ -284,14 +403,8 @@ class RemoteStore(GraphStore):
         if self._virtuoso is None:
             self._virtuoso = server.lower().startswith("virtuoso")
         rows = json.loads(body)["results"]["bindings"]
-        version = None
-        if rows:
-            published = datetime.fromisoformat(rows[0]["published"]["value"])
-            if published.tzinfo is None:
-                published = published.replace(tzinfo=UTC)
-            version = DataVersion(digest=rows[0]["digest"]["value"], published=published.astimezone(UTC))
         graphs = tuple(sorted({row["graph"]["value"] for row in rows if "graph" in row}))
-        record = _Record(version, graphs, time.monotonic())
+        record = _Record(_version_of(rows), graphs, time.monotonic())
         self._record = record
         return record
 
@@ -355,7 +468,7 @@ class RemoteStore(GraphStore):
         (its ``timeout`` parameter, in ms: the work ends in the engine too, not only the wait here), and either way
         an answer not back in time is :class:`QueryTimedOut`.
         """
-        wrapper = SPARQLWrapper(self.query_url)
+        wrapper = _SPARQLClient(self.query_url, self._query_opener)
         wrapper.setOnlyConneg(True)
         wrapper.addCustomHttpHeader("Accept", accept)
         if time_limited and self._virtuoso:
@@ -376,25 +489,24 @@ class RemoteStore(GraphStore):
         try:
             response = wrapper.query().response
             body = response.read()
-        except SPARQLWrapperException as error:
-            message = _engine_message(_response_of(error))
-            if isinstance(error, QueryBadFormed):
-                raise SyntaxError(f"the SPARQL engine refused the query: {message}") from None
-            raise StoreError(f"SPARQL engine at {self.query_url}: {message or error}") from None
         except urllib.error.HTTPError as error:
-            raise StoreError(f"SPARQL engine at {self.query_url}: HTTP {error.code} "
-                             f"{_engine_message(error.read())}") from None
+            message = _engine_message(error.read())
+            if error.code == 400:
+                raise SyntaxError(f"the SPARQL engine refused the query: {message}") from None
+            raise StoreError(f"SPARQL engine at {self.query_url}: {message or f'HTTP {error.code}'}") from None
+        except SPARQLWrapperException as error:
+            raise StoreError(f"SPARQL engine at {self.query_url}: {error}") from None
         except (urllib.error.URLError, OSError) as error:
             if time_limited and _reason(error) == "timed out":
                 raise QueryTimedOut(self.timeout_s, f"no answer from {self.query_url}") from None
             raise StoreError(f"SPARQL engine at {self.query_url} did not answer: {_reason(error)}") from None
-        state = response.getheader("X-SQL-State")
+        state = response.headers.get("X-SQL-State")
         if state:  # Virtuoso's "anytime" answer: cut short at its time limit, and says so only in headers
             if time_limited:
                 raise QueryTimedOut(self.timeout_s, f"the SPARQL engine stopped it: {state}")
             raise StoreError(f"the SPARQL engine stopped the query at its time limit ({state}); "
                              "partial answers are not passed on")
-        return body, response.getheader("Server", "")
+        return body, response.headers.get("Server", "")
 
     def _post(self, url: str, body: bytes, content_type: str, params: dict[str, str] | None = None,
               accept: str = "*/*", timeout: float | None = None) -> bytes:
@@ -635,6 +747,28 @@ class RemoteStore(GraphStore):
         self._record = None
 
 
+def _version_of(rows: list[dict[str, Any]]) -> DataVersion | None:
+    """The version a record query's JSON rows name (``None``: no record, nothing published)."""
+    if not rows:
+        return None
+    published = datetime.fromisoformat(rows[0]["published"]["value"])
+    if published.tzinfo is None:
+        published = published.replace(tzinfo=UTC)
+    return DataVersion(digest=rows[0]["digest"]["value"], published=published.astimezone(UTC))
+
+
+def _may_use_named_graphs(sparql: str, form: type) -> bool:
+    """Whether the named graphs of the dataset can matter to ``sparql``: it has a GRAPH pattern, or it is a
+    DESCRIBE (the engine builds those itself)."""
+    if form is QueryTriples and _is_describe(sparql):
+        return True
+    if not re.search("graph", sparql, re.IGNORECASE):
+        return False
+    from ..sparql.query_text import skeleton
+
+    return _GRAPH_KEYWORD.search(skeleton(sparql)) is not None
+
+
 def _blank_node_groups(quads: list[Quad]) -> list[list[Quad]]:
     """``quads`` grouped so that quads sharing a blank node, directly or through others, are in one group."""
     parent: dict[BlankNode, BlankNode] = {}
@@ -781,16 +915,6 @@ def _json_term(term: dict[str, str], canonical: dict[tuple[str, str], Literal]) 
         literal = canonical[(term["value"], datatype)]
         return {"type": "literal", "value": literal.value, "datatype": literal.datatype.value}
     return term
-
-
-def _response_of(error: SPARQLWrapperException) -> bytes:
-    """The engine's answer, which SPARQLWrapper keeps only inside its message (as a bytes repr)."""
-    _, _, answer = str(error).partition("\n\nResponse:\n")
-    try:
-        value = ast.literal_eval(answer)
-    except (ValueError, SyntaxError):
-        return answer.encode()
-    return value if isinstance(value, bytes) else str(value).encode()
 
 
 def _engine_message(body: bytes) -> str:
