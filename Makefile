@@ -31,7 +31,7 @@ $(CKAN_STAMP):
 
 ## Build the store from data/ (validated with shapes/) and serve it on http://$(HOST):$(PORT)
 run: $(STAMP)
-	$(BIN)/graph-service load
+	AIWATCH_DOWNLOAD_ORIGINS=http://$(HOST):$(PORT)/ $(BIN)/graph-service load
 	$(BIN)/graph-service serve --host $(HOST) --port $(PORT)
 
 load: $(STAMP)

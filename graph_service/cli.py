@@ -69,6 +69,19 @@ def load_command(context: Context, force: bool, discard_writes: bool) -> None:
     if result.changed:
         click.echo(f"published version {result.version.digest}: {result.triples:,} quads from "
                    f"{len(result.sources)} sources")
+    _prepare_catalogue(context)
+
+
+def _prepare_catalogue(context: Context) -> None:
+    """Write the downloads and statistics of the published version now, so that no request waits for them."""
+    from .catalog import prepare
+
+    settings = context.settings
+    try:
+        prepare(settings, context.store, [settings.base_iri, *settings.download_origins],
+                progress=lambda m: click.echo(m, err=True))
+    except (OSError, StoreError) as error:  # the data is published: a server writes the files when first asked
+        click.echo(f"warning: the downloads were not written now ({error}); the first catalogue request will", err=True)
 
 
 @main.command("validate")
@@ -198,6 +211,7 @@ def restore_command(context: Context, backup: Path) -> None:
     except StoreError as error:
         raise click.ClickException(str(error)) from error
     click.echo(f"restored version {result.version.digest}: {result.quads:,} quads in {result.graphs} named graphs")
+    _prepare_catalogue(context)
 
 
 @main.command("serve")

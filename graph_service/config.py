@@ -78,6 +78,10 @@ class Settings:
     max_write_bytes: int = 67_108_864
     #: Seconds an update may run (its WHERE can cost as much as a query) before it is cancelled, changing nothing.
     update_timeout_s: float = 120.0
+    #: Origins (``https://data.example.org/``) besides the persistent base whose downloads ``load`` and ``restore``
+    #: write right after publishing (IRIs in downloads name the origin serving them); any other origin's downloads
+    #: are written in the background by the first server process that serves its catalogue.
+    download_origins: tuple[str, ...] = ()
     #: Catalogue: datasets per page of /catalog (at most 100, as ckanext-dcat).
     catalog_page_size: int = 100
     #: Catalogue: the official DCAT-AP shapes used for the MQA "DCAT-AP compliance" indicator (its 2.1.1/ folder);

@@ -14,7 +14,7 @@ from pyshacl import validate
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, VOID, XSD
 
-from graph_service.catalog import Catalogue
+from graph_service.catalog import Catalogue, prepare
 from graph_service.config import PROJECT_ROOT
 from graph_service.namespaces import HYDRA, SPDX
 from graph_service.web import create_app
@@ -27,6 +27,13 @@ KG = URIRef(f"{ORIGIN}/id/dataset/knowledge-graph")
 def parse(response, fmt: str = "turtle") -> Graph:
     assert response.status_code == 200, response.data[:500]
     return Graph().parse(data=response.data, format=fmt)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def prepared(settings, store) -> None:
+    """The downloads of the test client's origin are written first, as ``graph-service load`` writes the public
+    origin's (without it the first pages would leave sizes and checksums out: tests/test_downloads.py)."""
+    prepare(settings, store, [f"{ORIGIN}/"])
 
 
 @pytest.fixture(scope="module")

@@ -84,6 +84,14 @@ def catalogue_pages(client, query: str) -> list[Graph]:
     return graphs
 
 
+@pytest.fixture(scope="module", autouse=True)
+def prepared(settings, store) -> None:
+    """Pages state byte sizes and checksums (checked by the shapes) once the origin's downloads are written."""
+    from graph_service.catalog import prepare
+
+    prepare(settings, store, ["http://localhost/"])
+
+
 @pytest.fixture(scope="module")
 def small_pages(settings, store):
     from graph_service.web import create_app

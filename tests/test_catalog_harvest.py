@@ -20,6 +20,7 @@ from conftest import start_server, stop_server
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCAT, DCTERMS, RDF, SKOS
 
+from graph_service.catalog import prepare
 from graph_service.config import PROJECT_ROOT
 from graph_service.namespaces import HYDRA
 
@@ -33,8 +34,11 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def paged_server(settings, store):
-    """A second production server whose catalogue pages hold 4 datasets, so that harvesting follows pages."""
+    """A second production server whose catalogue pages hold 4 datasets, so that harvesting follows pages; its
+    origin's downloads are written first, as ``graph-service load`` writes the public origin's (so that pages
+    state byte sizes and checksums from the first request on)."""
     server = start_server(settings, env={"AIWATCH_CATALOG_PAGE_SIZE": str(PAGE_SIZE)})
+    prepare(settings, store, [f"{server.url}/"])
     yield server
     stop_server(server)
 

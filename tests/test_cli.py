@@ -145,3 +145,14 @@ def test_the_console_script_runs_as_a_real_process(settings: Settings, store: Gr
         capture_output=True, text=True, check=True, cwd=PROJECT_ROOT,
     )
     assert list(csv.reader(io.StringIO(completed.stdout))) == [["doi"], ["10.2760/162795"]]
+
+
+def test_load_writes_the_downloads_of_the_version_so_that_no_request_has_to(cli, settings: Settings,
+                                                                             store: GraphStore) -> None:
+    from graph_service.catalog import Catalogue
+    from graph_service.web.iris import IriMapper
+
+    result = cli("load")  # the sources are unchanged: nothing is published, the downloads are still checked
+    assert result.exit_code == 0, result.output
+    assert f"downloads for {settings.base_iri}" in result.stderr
+    assert Catalogue(store, settings, IriMapper(settings.base_iri, settings.base_iri)).downloads.ready()

@@ -7,10 +7,12 @@ downloads (:mod:`.downloads`), VoID (:mod:`.void`) and the MQA quality assessmen
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from rdflib import Graph, URIRef
+from rdflib.namespace import DCTERMS
 from rdflib.term import Node
 
 from ..config import Settings
@@ -18,23 +20,33 @@ from ..store import GraphStore
 from ..web.iris import IriMapper
 from .build import CatalogueContext, build_catalogue_page, build_record_document, build_service_document
 from .constants import Constants, load_constants
-from .downloads import DownloadCache, DownloadFile, DownloadSpec
+from .downloads import DownloadCache, DownloadFile, DownloadSpec, StaleVersion, prepare_in_background
 from .paging import PageInfo, modified_at, select_page
 from .profiles import DEFAULT_PROFILE, Profile
 from .records import DatasetRecord, RecordReader
 
-__all__ = ["Catalogue", "DatasetRecord", "DownloadFile", "DownloadSpec", "PageInfo", "Profile", "rewrite"]
+__all__ = ["Catalogue", "DatasetRecord", "DownloadFile", "DownloadSpec", "PageInfo", "Profile", "prepare", "rewrite"]
 
 
 class Catalogue:
-    """The catalogue of one store, as served at one origin (``mapper``)."""
+    """The catalogue of one store, as served at one origin (``mapper``).
 
-    def __init__(self, store: GraphStore, settings: Settings, mapper: IriMapper) -> None:
+    With ``wait_for_downloads`` (the default, for the CLI and the quality assessment) every download is written
+    before a graph states its byte size and checksums. Without it (the web face), a graph states them only once
+    every file of the origin is written (:attr:`pending` is ``False``); until then it leaves them out, and
+    :meth:`prepare_downloads_in_background` gets the files written.
+    """
+
+    def __init__(self, store: GraphStore, settings: Settings, mapper: IriMapper, *,
+                 wait_for_downloads: bool = True) -> None:
         self.store = store
         self.settings = settings
         self.mapper = mapper
         self.constants: Constants = load_constants(settings.base_iri)
-        self.downloads = DownloadCache(settings.store_path / "downloads", store, mapper)
+        self.downloads = DownloadCache.of(settings, store, mapper)
+        #: Decided once, so that every graph of this catalogue says the same (all sizes and checksums, or none).
+        self.pending = not wait_for_downloads and not self.downloads.ready()
+        self._wait_for_downloads = wait_for_downloads
         self._reader = RecordReader(store, self.constants)
         self._records: list[DatasetRecord] | None = None
 
@@ -47,7 +59,11 @@ class Catalogue:
         return self._records
 
     def context(self, profile: Profile = DEFAULT_PROFILE) -> CatalogueContext:
-        return CatalogueContext(self.constants, self.store, self.downloads.get, profile, self._reader.published)
+        if self._wait_for_downloads:
+            self.prepare_downloads()  # all of them (and the origin marked complete): returns at once when done
+            self._wait_for_downloads = False
+        file_of = (lambda spec: None) if self.pending else self.downloads.get
+        return CatalogueContext(self.constants, self.store, file_of, profile, self._reader.published)
 
     def modified_since(self, moment: datetime | None) -> list[DatasetRecord]:
         if moment is None:
@@ -93,10 +109,56 @@ class Catalogue:
         return {d.download.name: d.download for r in self.records for d in r.distributions if d.download}
 
     def download(self, name: str) -> tuple[DownloadSpec, DownloadFile] | None:
+        """The download ``name`` and its file (written first if need be: only this one file)."""
         spec = self.download_specs().get(name)
         if spec is None:
             return None
         return spec, self.downloads.get(spec)
+
+    def prepare_downloads(self, progress: Callable[[str], None] | None = None) -> None:
+        """Write every download of this data version for this origin (returns at once if they are written)."""
+        self.downloads.generate_all(list(self.download_specs().values()), progress)
+
+    def prepare_downloads_in_background(self) -> bool:
+        """Get every download written by a thread of this process (unless one is at it already)."""
+        return prepare_in_background(self.downloads, lambda: list(self.download_specs().values()))
+
+    def void(self) -> Graph:
+        """The VoID description (persistent IRIs), computed once per data version and kept beside the downloads."""
+        from .void import stored_void
+
+        def dumps() -> list[URIRef]:
+            return sorted(self.constants.iri(spec.url_path) for name, spec in self.download_specs().items()
+                          if name.startswith("knowledge-graph."))
+
+        kg = self.constants.knowledge_graph
+        return stored_void(self.downloads.version_dir / "void.nt", self.store, self.downloads.version,
+                           self.constants.base_iri, kg, dumps, self.constants.literal(kg, DCTERMS.title))
+
+
+def prepare(settings: Settings, store: GraphStore, origins: Iterable[str] | None = None,
+            progress: Callable[[str], None] | None = None) -> None:
+    """Write every download of the published data version for each origin (default: the persistent base, the
+    origin the public service answers as), and the VoID statistics, so that no request has to.
+
+    ``graph-service load`` and ``restore`` call it after publishing; it returns quickly when everything is written
+    already. An origin left out is prepared in the background by the first server process serving it.
+    """
+    say = progress or (lambda _message: None)
+    try:
+        for origin in dict.fromkeys(origins or [settings.base_iri]):
+            origin = origin if origin.endswith("/") else origin + "/"
+            catalogue = Catalogue(store, settings, IriMapper(settings.base_iri, origin))
+            if catalogue.downloads.ready():
+                say(f"downloads for {origin}: already written")
+                continue
+            say(f"writing the downloads for {origin}")
+            started = time.perf_counter()
+            catalogue.prepare_downloads(say)
+            say(f"downloads for {origin} written in {time.perf_counter() - started:.1f} s")
+        Catalogue(store, settings, IriMapper(settings.base_iri, settings.base_iri)).void()
+    except StaleVersion:
+        say("a newer data version was published meanwhile: its downloads are written when it is prepared")
 
 
 def rewrite(graph: Graph, mapper: IriMapper) -> Graph:

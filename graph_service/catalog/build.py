@@ -23,8 +23,9 @@ from .profiles import Profile
 from .records import DatasetRecord, DistributionRecord, _english, _values_of
 from .vocab import ADMS, DCATAP, authority_scheme, media_type_iri
 
-#: The generated file of a local download (size and checksums), see :class:`.downloads.DownloadCache`.
-FileOf = Callable[[DownloadSpec], DownloadFile]
+#: The generated file of a local download (size and checksums), see :class:`.downloads.DownloadCache`; ``None``
+#: while the files are being written (the distribution then states no byte size and no checksum).
+FileOf = Callable[[DownloadSpec], DownloadFile | None]
 
 OUTPUT_PREFIXES = {
     **PREFIXES, "vcard": str(VCARD), "spdx": str(SPDX), "hydra": str(HYDRA), "adms": str(ADMS),
@@ -184,9 +185,11 @@ def add_distribution(graph: Graph, context: CatalogueContext, record: DatasetRec
             graph.add((node, DCTERMS.rights, statement))
     spec = distribution.download
     if spec is not None:
-        file = context.file_of(spec)
         if spec.compressed:
             graph.add((node, DCAT.compressFormat, media_type_iri(spec.media_type)))
+        file = context.file_of(spec)
+        if file is None:
+            return
         graph.add((node, DCAT.byteSize, Literal(str(file.size), datatype=profile.byte_size_datatype)))
         checksum = URIRef(f"{node}-checksum")
         graph.add((node, SPDX.checksum, checksum))

@@ -3,17 +3,26 @@
 Statistics: triples, entities (IRIs under ``{base}id/``), distinct subjects and objects, one class partition per
 class and one property partition per property, the vocabularies used, the SPARQL endpoint, the data dumps, and one
 ``void:Linkset`` per (link predicate, target) towards the EU authority tables and DOIs.
+
+The statistics are aggregates over every triple (~10 s of CPU at a million triples), so :func:`stored_void`
+computes them once per data version and keeps the graph (persistent IRIs) beside that version's downloads: written
+by :func:`graph_service.catalog.prepare` at publish time, or by the first server process asked for it, then read by
+every process (milliseconds), which also keeps the serialised answers per origin and format in memory.
 """
 
 from __future__ import annotations
 
+import os
+import threading
 from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
 
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, FOAF, RDF, VOID, XSD
 
 from ..namespaces import EU_AUTHORITY
-from ..store import GraphStore
+from ..store import DataVersion, GraphStore
 from .build import new_graph
 from .vocab import DOI_RESOLVER, authority_table
 
@@ -100,4 +109,23 @@ def build_void(store: GraphStore, base_iri: str, dataset: URIRef, dumps: list[UR
         graph.add((linkset, VOID.triples, integer(count)))
         graph.add((URIRef(target), RDF.type, VOID.Dataset))
         graph.add((URIRef(target), FOAF.homepage, URIRef(target)))
+    return graph
+
+
+def stored_void(path: Path, store: GraphStore, version: DataVersion | None, base_iri: str, dataset: URIRef,
+                dumps: Callable[[], list[URIRef]], title: Literal | None) -> Graph:
+    """The VoID graph of data ``version``, read from ``path`` (N-Triples) when it was computed already, else
+    computed and written there (unless the data changed meanwhile: it would describe a mix). ``dumps`` is only
+    called to compute it (listing the downloads reads the catalogue's records: seconds at a million triples)."""
+    graph = new_graph()
+    try:
+        return graph.parse(path, format="nt")
+    except FileNotFoundError:
+        pass
+    graph = build_void(store, base_iri, dataset, dumps(), title)
+    if store.version() == version:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.partial")
+        graph.serialize(partial, format="nt", encoding="utf-8")
+        os.replace(partial, path)  # two processes computing it at once write the same statements
     return graph

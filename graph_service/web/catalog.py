@@ -6,6 +6,18 @@ Routes
   ``/catalog/{kind}/{key}`` (+ suffixes): the DCAT-AP document of one record (distribution IRIs are its fragments).
   ``/catalog/quality`` (+ suffixes): the MQA assessment, as a page or as DQV.
   ``/download/{name}``: the generated downloads. ``/.well-known/void``: VoID. ``/sitemap.xml``: every page.
+
+Downloads being written. The catalogue states each download's ``dcat:byteSize`` and ``spdx:checksum``, so its
+files must exist first. ``graph-service load`` writes them for the persistent base; for an origin nobody prepared
+(a laptop, CI, a new version written through SPARQL Update) the first catalogue request starts writing them in
+the background (:mod:`graph_service.catalog.downloads`) and is answered at once, without byte sizes and checksums
+(both optional in DCAT-AP; every other statement is there). Such a page is a different representation from the
+complete one, so it never carries the complete page's ETag: its ETag also names the state "downloads pending",
+and it is sent with ``Cache-Control: no-cache``: a cache may keep it but must revalidate every time, and once the
+files are written, revalidation returns the complete page (200, its own ETag), never a 304 for the partial one.
+Pages of either state are kept in memory per data version, separately. ``/download/{name}`` always answers with
+the file, writing that one file first if it is not written yet; ``/catalog/quality`` waits for every file (the
+assessment counts byte sizes).
 """
 
 from __future__ import annotations
@@ -20,12 +32,12 @@ from rdflib.namespace import DCAT, DCTERMS, RDF
 
 from ..catalog import Catalogue, rewrite
 from ..catalog import profiles as catalog_profiles
+from ..catalog.downloads import DownloadCache
 from ..catalog.paging import PagingError, parse_modified_since, parse_page
 from ..catalog.profiles import DEFAULT_PROFILE, Profile
 from ..catalog.quality import DIMENSIONS, MAX_POINTS, UrlChecker, assess_catalogue, to_dqv, wsgi_status_of
 from ..catalog.schema_org import catalog_json_ld, dataset_json_ld, script_tag
 from ..catalog.sitemap import page_paths, sitemap_xml
-from ..catalog.void import build_void
 from ..formats import BY_EXTENSION, Format, by_name, negotiate
 from ..namespaces import HYDRA
 from ..sparql.cache import VersionedCache, version_key
@@ -39,8 +51,13 @@ PAGE_FORMAT: Format = by_name("html")
 SUFFIXES = {f.extension: f for f in [*RDF_FORMATS, PAGE_FORMAT]} | {"json": BY_EXTENSION["json"]}
 
 
-def _catalogue() -> Catalogue:
-    return Catalogue(context.store(), context.settings(), iris.mapper())
+def _catalogue(wait_for_downloads: bool = False) -> Catalogue:
+    """The catalogue at the request's origin; unless it waits, it gets the downloads written in the background
+    when they are not (and its graphs leave their sizes and checksums out meanwhile)."""
+    catalogue = Catalogue(context.store(), context.settings(), iris.mapper(), wait_for_downloads=wait_for_downloads)
+    if catalogue.pending:
+        catalogue.prepare_downloads_in_background()
+    return catalogue
 
 
 def _choose_format(suffix: str | None, html_first: bool = False) -> Format:
@@ -69,13 +86,19 @@ def _choose_profile() -> tuple[Profile, bool]:
     return (profile, True) if profile else (DEFAULT_PROFILE, False)
 
 
-def _rdf_response(graph: Graph, fmt: Format, profile: Profile | None, content_location: str | None) -> Response:
+def _rdf_response(graph: Graph, fmt: Format, profile: Profile | None, content_location: str | None,
+                  pending: bool = False) -> Response:
     body = graph.serialize(format=fmt.rdflib_name, encoding="utf-8")
     response = Response(body, content_type=fmt.content_type)
-    return _finish(response, profile, content_location)
+    return _finish(response, profile, content_location, pending)
 
 
-def _finish(response: Response, profile: Profile | None, content_location: str | None) -> Response:
+#: Names the state of a page built while the downloads are being written (no byte sizes, no checksums).
+_PENDING = "downloads-pending"
+
+
+def _finish(response: Response, profile: Profile | None, content_location: str | None,
+            pending: bool = False) -> Response:
     http.negotiated(response)
     if profile is not None:
         response.vary.add("Accept-Profile")
@@ -86,8 +109,12 @@ def _finish(response: Response, profile: Profile | None, content_location: str |
     if content_location:
         response.headers["Content-Location"] = content_location
     parts = (request.path, request.query_string.decode("latin-1"), response.content_type or "",
-             profile.token if profile else "")
-    return http.cacheable(response, *parts)
+             profile.token if profile else "", *([_PENDING] if pending else []))
+    response = http.cacheable(response, *parts)
+    if pending:  # kept by caches, but revalidated on every use until the complete page exists
+        response.cache_control.no_cache = True
+        response.cache_control.max_age = None
+    return response
 
 
 def _url_with(path: str, **params: str | int | None) -> str:
@@ -121,10 +148,18 @@ def catalog(suffix: str | None = None) -> Response:
         location = _url_with(f"{request.path}.{fmt.extension}", **keep, page=request.args.get("page"))
     # A page is built from aggregates over every case (seconds at a million triples): once per data version.
     pages: VersionedCache[tuple[bytes, str]] = current_app.extensions[_PAGES]
-    version, key = version_key(context.store()), (request.url, fmt.name, profile.token)
-    stored = pages.get(version, key)
+    version = version_key(context.store())
+    # Pages of either state (downloads written, or pending) are kept; which one is current costs one stat.
+    catalogue: Catalogue | None = None
+    pending = not DownloadCache.of(settings, context.store(), iris.mapper()).ready()
+    if pending:
+        catalogue = _catalogue()  # gets the files written, unless a thread is at it already
+        pending = catalogue.pending  # decided once for all it states (the files may just have been finished)
+    stored = pages.get(version, (request.url, fmt.name, profile.token, pending))
     if stored is None:
-        catalogue = _catalogue()
+        if catalogue is None:
+            catalogue = _catalogue()
+            pending = catalogue.pending
         graph = rewrite(
             catalogue.page(profile=profile, page=page, per_page=settings.catalog_page_size, modified_since=since,
                            url_of=url_of),
@@ -136,8 +171,8 @@ def catalog(suffix: str | None = None) -> Response:
             built = Response(graph.serialize(format=fmt.rdflib_name, encoding="utf-8"), content_type=fmt.content_type)
         stored = (built.get_data(), built.content_type or "")
         if version_key(context.store()) == version:
-            pages.put(version, key, stored)
-    return _finish(Response(stored[0], content_type=stored[1]), profile, location)
+            pages.put(version, (request.url, fmt.name, profile.token, pending), stored)
+    return _finish(Response(stored[0], content_type=stored[1]), profile, location, pending)
 
 
 _PAGES = "catalog.pages"
@@ -211,9 +246,9 @@ def record(kind: str, key: str) -> Response:
             json_ld=script_tag(dataset_json_ld(graph, dataset)) if dataset is not None else "",
             path=f"/catalog/{kind}/{stem}", formats=RDF_FORMATS, profile=profile,
         )
-        return _finish(Response(html, content_type=PAGE_FORMAT.content_type), profile, None)
+        return _finish(Response(html, content_type=PAGE_FORMAT.content_type), profile, None, catalogue.pending)
     location = None if suffix else _url_with(f"/catalog/{kind}/{stem}.{fmt.extension}")
-    return _rdf_response(graph, fmt, profile, location)
+    return _rdf_response(graph, fmt, profile, location, catalogue.pending)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -225,7 +260,7 @@ def record(kind: str, key: str) -> Response:
 def quality(suffix: str | None = None) -> Response:
     fmt = _choose_format(suffix, html_first=True)
     settings = context.settings()
-    catalogue = _catalogue()
+    catalogue = _catalogue(wait_for_downloads=True)
     checker = UrlChecker(request.host_url, wsgi_status_of(current_app))
     results, shapes_used = assess_catalogue(
         catalogue, checker, settings.dcat_ap_shapes_dir, settings.shapes_dir / "catalog.ttl",
@@ -245,11 +280,16 @@ def quality(suffix: str | None = None) -> Response:
 
 @blueprint.get("/download/<path:name>")
 def download(name: str) -> Response:
-    found = _catalogue().download(name)
-    if found is None:
-        return http.plain_error(404, f"no download {name!r}; the catalogue (/catalog) lists them all")
-    spec, file = found
-    response = send_file(file.path, mimetype=spec.media_type, conditional=True, etag=file.sha256,
+    written = DownloadCache.of(context.settings(), context.store(), iris.mapper()).written(name)
+    if written is not None:
+        file, media_type = written
+    else:  # not written for this origin yet (or no such download): the records say which files there are
+        found = _catalogue().download(name)
+        if found is None:
+            return http.plain_error(404, f"no download {name!r}; the catalogue (/catalog) lists them all")
+        spec, file = found
+        media_type = spec.media_type
+    response = send_file(file.path, mimetype=media_type, conditional=True, etag=file.sha256,
                          download_name=file.path.name, max_age=http.DEFAULT_MAX_AGE)
     response.headers["Digest"] = f"sha-256={_base64(file.sha256)}"
     return response
@@ -267,13 +307,18 @@ def void(suffix: str | None = None) -> Response:
     fmt = _choose_format(suffix)
     if fmt is PAGE_FORMAT:
         fmt = RDF_FORMATS[0]
-    catalogue = _catalogue()
-    dumps = [catalogue.constants.iri(spec.url_path) for name, spec in catalogue.download_specs().items()
-             if name.startswith("knowledge-graph.")]
-    kg = catalogue.constants.knowledge_graph
-    title = catalogue.constants.literal(kg, DCTERMS.title)
-    graph = build_void(catalogue.store, catalogue.constants.base_iri, kg, sorted(dumps), title)
-    return _rdf_response(rewrite(graph, catalogue.mapper), fmt, None, None)
+    # Aggregates over every triple: computed once per data version (catalog.void.stored_void), and each
+    # serialisation kept per origin and format like the catalogue pages.
+    pages: VersionedCache[tuple[bytes, str]] = current_app.extensions[_PAGES]
+    version, key = version_key(context.store()), ("void", request.host_url, fmt.name)
+    stored = pages.get(version, key)
+    if stored is None:
+        catalogue = Catalogue(context.store(), context.settings(), iris.mapper())
+        body = rewrite(catalogue.void(), catalogue.mapper).serialize(format=fmt.rdflib_name, encoding="utf-8")
+        stored = (body, fmt.content_type)
+        if version_key(context.store()) == version:
+            pages.put(version, key, stored)
+    return _finish(Response(stored[0], content_type=stored[1]), None, None)
 
 
 @blueprint.get("/sitemap.xml")
