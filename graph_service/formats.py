@@ -34,6 +34,10 @@ class Format:
     rdflib_name: str | None = None
     textual: bool = True
 
+    def __hash__(self) -> int:
+        # Formats key the negotiation memo on every request; equal formats share a name, so it is hash enough.
+        return hash(self.name)
+
     @property
     def content_type(self) -> str:
         return f"{self.media_type}; charset=utf-8" if self.textual else self.media_type

@@ -22,6 +22,7 @@ each worker warms up with the traffic it serves. A request with ``Cache-Control:
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
@@ -29,7 +30,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Generic, TypeVar
 
 if TYPE_CHECKING:
-    from ..store import GraphStore
+    from ..store import DataVersion, GraphStore
 
 V = TypeVar("V")
 
@@ -146,4 +147,9 @@ def wants_fresh(cache_control: str | None) -> bool:
 def version_key(store: GraphStore) -> str:
     """Names the published data: its digest and publish time (a forced republish also starts a new cache)."""
     version = store.version()
-    return f"{version.digest}@{version.published.isoformat()}" if version else ""
+    return _key_of(version) if version else ""
+
+
+@functools.lru_cache(maxsize=16)  # asked on every request, for the one or two versions a process ever serves
+def _key_of(version: DataVersion) -> str:
+    return f"{version.digest}@{version.published.isoformat()}"

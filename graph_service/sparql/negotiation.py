@@ -10,6 +10,7 @@ the other family is read as its media types (``format=json`` for a CONSTRUCT is 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -81,6 +82,16 @@ def _in_family(requested: Format, family: list[Format]) -> Format | None:
 
 def choose_formats(accept: str | None, format_names: Sequence[str] = ()) -> ResponseFormats:
     """The formats to answer a query with; raises :class:`NotAcceptable` or :class:`UnknownFormat`."""
+    if accept is not None and len(accept) > _MAX_CACHED_ACCEPT:
+        return _choose_formats(accept, tuple(format_names))
+    return _choose_formats_cached(accept, tuple(format_names))
+
+
+#: Clients send a handful of distinct ``Accept`` headers and format names: each choice is made once per process.
+_MAX_CACHED_ACCEPT = 512
+
+
+def _choose_formats(accept: str | None, format_names: tuple[str, ...]) -> ResponseFormats:
     if format_names:
         requested = _requested(format_names, RESULT_FORMATS + GRAPH_FORMATS)
         results, graph = _in_family(requested, RESULT_FORMATS), _in_family(requested, GRAPH_FORMATS)
@@ -89,6 +100,9 @@ def choose_formats(accept: str | None, format_names: Sequence[str] = ()) -> Resp
         if results is None and graph is None:
             raise NotAcceptable(accept or "", RESULT_FORMATS + GRAPH_FORMATS)
     return ResponseFormats(results or RESULT_FORMATS[0], graph or GRAPH_FORMATS[0])
+
+
+_choose_formats_cached = functools.lru_cache(maxsize=256)(_choose_formats)  # errors are raised, never cached
 
 
 def choose_format(accept: str | None, format_names: Sequence[str], offered: list[Format]) -> Format:

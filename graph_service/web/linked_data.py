@@ -137,7 +137,7 @@ def _describe_and_serve(iri: str, path: str, suffix: Format | None, *, topic_has
                         decorate: Callable[[pages.ResourcePage, describing.Description], None] | None = None
                         ) -> Response:
     """The document of ``iri``, built once per data version, URL and format (see :class:`_Stored`)."""
-    fmt = suffix or negotiate(request.headers.get("Accept"), OFFERED)
+    fmt = suffix or negotiate(request.environ.get("HTTP_ACCEPT"), OFFERED)  # (Accept, read without a KeyError)
 
     def build() -> tuple[Response, tuple[str, ...] | None]:
         return _describe_and_build(iri, path, suffix, topic_has_own_iri=topic_has_own_iri,

@@ -9,11 +9,15 @@ Read-only unless write tokens are configured; then ``POST`` of an update goes to
   (graph_service.web.query_ui) for a browser (``text/html``).
 - GET answers carry ETag/Last-Modified/Cache-Control (a proxy can cache repeated portal queries) and are
   revalidated without running the query; CORS and gzip come from graph_service.web.http.
+- Answers are kept per data version (graph_service.sparql.cache), and so is, per process, what each GET request
+  read before became (its job: parsing, negotiation and IRI rewriting are done once per query string, ``Accept``
+  and serving origin), so a dashboard's repeated query costs two dictionary lookups before its answer is sent.
 """
 
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 
 import pyoxigraph
 from flask import Blueprint, Response, current_app, make_response, request
@@ -46,6 +50,7 @@ blueprint = Blueprint("sparql", __name__)
 
 _EXECUTOR = "sparql_executor"
 _ANSWERS = "sparql_answers"
+_PREPARED = "sparql_prepared_requests"
 _STATISTICS = "sparql_statistics"
 _ALLOWED = "GET, HEAD, POST, OPTIONS"
 
@@ -60,6 +65,7 @@ def _install_executor(state: BlueprintSetupState) -> None:
 
     app.extensions[_EXECUTOR] = ExecutorHolder(create)
     app.extensions[_ANSWERS] = VersionedCache(lambda outcome: len(outcome.body))
+    app.extensions[_PREPARED] = VersionedCache(lambda prepared: prepared.size, max_bytes=_PREPARED_MAX_BYTES)
 
 
 def executor() -> QueryExecutor:
@@ -72,6 +78,12 @@ def executor() -> QueryExecutor:
 def endpoint() -> Response:
     if request.method == "OPTIONS":  # CORS preflights are answered before this (graph_service.web.http)
         return Response(status=204, headers={"Allow": _ALLOWED})
+    is_get = _is_get()
+    prepared_key = _prepared_key() if is_get else None
+    if prepared_key is not None:
+        prepared = current_app.extensions[_PREPARED].get(_ANY_DATA, prepared_key)
+        if prepared is not None:  # this very request was read before: its job is known
+            return _respond(prepared, is_get)
     try:
         body = request.get_data(cache=False) if request.method == "POST" else b""
         parsed = parse_request(request.method, request.args, request.headers.get("Content-Type"), body,
@@ -85,14 +97,45 @@ def endpoint() -> Response:
         return _describe(parsed)
     if isinstance(parsed, UpdateRequest):  # only when writes are enabled (graph_service.web.graph_store)
         return graph_store.answer_update(parsed)
-    return _answer(parsed)
+    prepared_or_error = _prepare(parsed)
+    if isinstance(prepared_or_error, Response):
+        return prepared_or_error
+    if prepared_key is not None:
+        current_app.extensions[_PREPARED].put(_ANY_DATA, prepared_key, prepared_or_error)
+    return _respond(prepared_or_error, is_get)
 
 
 def _is_get() -> bool:
     return request.method in ("GET", "HEAD")
 
 
-def _answer(parsed: QueryRequest) -> Response:
+@dataclass(frozen=True)
+class _Prepared:
+    """What a query request becomes before it runs: the job to answer (the key of its cached answer) and what
+    names its representation in the ETag."""
+
+    job: QueryJob
+    cache_parts: tuple[str, ...]
+
+    @property
+    def size(self) -> int:
+        return 2 * len(self.job.sparql) + sum(len(part) for part in self.cache_parts)
+
+
+#: Prepared GET requests kept per process (each at most a few KB: the request line is at most ~8 KB).
+_PREPARED_MAX_BYTES = 4 * 1024 * 1024
+#: The prepared requests depend on the request and the app's settings only, never on the data.
+_ANY_DATA = ""
+
+
+def _prepared_key() -> tuple[str | bytes | None, ...]:
+    """Everything a GET query's :class:`_Prepared` derives from, besides the app's settings: the query string
+    (query, dataset, ``format=``), ``Accept`` (the formats) and the URL it was sent to (IRI rewriting)."""
+    return request.query_string, request.environ.get("HTTP_ACCEPT"), request.host_url, request.base_url
+
+
+def _prepare(parsed: QueryRequest) -> _Prepared | Response:
+    """The job of a query request, or the error response that refuses it (never kept)."""
     settings = context.settings()
     try:
         formats = choose_formats(request.headers.get("Accept"), parsed.format_names)
@@ -106,13 +149,6 @@ def _answer(parsed: QueryRequest) -> Response:
         check_services(sparql, settings.sparql_service_allowlist)
     except ServiceForbidden as error:
         return plain_error(403, str(error))
-
-    # The response is fully determined by the request URL, the chosen formats and the data version (in the ETag).
-    cache_parts = (request.path, request.query_string.decode("latin-1"), formats.results.name, formats.graph.name)
-    if _is_get() and request.if_none_match:
-        revalidated = cacheable(Response(), *cache_parts)
-        if revalidated.status_code == 304:
-            return negotiated(revalidated)
 
     def to_store(graphs: tuple[str, ...] | None) -> tuple[str, ...] | None:
         return None if graphs is None else tuple(mapper.to_store_iri(g) for g in graphs)
@@ -129,10 +165,23 @@ def _answer(parsed: QueryRequest) -> Response:
         public_base=mapper.public_base,
         prefixes=_public_prefixes(mapper.base_iri, mapper.public_base),
     )
+    # The response is fully determined by the request URL, the chosen formats and the data version (in the ETag).
+    cache_parts = (request.path, request.query_string.decode("latin-1"), formats.results.name, formats.graph.name)
+    return _Prepared(job, cache_parts)
+
+
+def _respond(prepared: _Prepared, is_get: bool) -> Response:
+    job, cache_parts = prepared.job, prepared.cache_parts
+    if is_get and request.if_none_match:
+        revalidated = cacheable(Response(), *cache_parts)
+        if revalidated.status_code == 304:
+            return negotiated(revalidated)
+    # (Request headers are read from the environment: a missing one costs Werkzeug an exception otherwise.)
+    fresh = wants_fresh(request.environ.get("HTTP_CACHE_CONTROL"))
     try:
         # Answers are kept per data version (graph_service.sparql.cache): the job names everything they depend on.
         outcome, hit = current_app.extensions[_ANSWERS].answer(
-            _data_version, job, lambda: executor().run(job), fresh=wants_fresh(request.headers.get("Cache-Control")))
+            _data_version, job, lambda: executor().run(job), fresh=fresh)
     except TooManyRows as error:
         return plain_error(error.status, error.message, [("X-SPARQL-Max-Rows", str(error.limit))])
     except QueryError as error:
@@ -140,7 +189,7 @@ def _answer(parsed: QueryRequest) -> Response:
     fmt = BY_NAME[outcome.format_name]
     response = negotiated(Response(outcome.body, content_type=fmt.content_type))
     response.headers["X-Cache"] = "hit" if hit else "miss"
-    return cacheable(response, *cache_parts) if _is_get() else response
+    return cacheable(response, *cache_parts) if is_get else response
 
 
 def _data_version() -> str:
