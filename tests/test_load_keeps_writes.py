@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from test_loading import MALTA, PREFIXES
+from test_loading import PREFIXES, small_project
 
 from graph_service.cli import main
-from graph_service.config import PROJECT_ROOT, Settings
+from graph_service.config import Settings
 from graph_service.loading import LoadError, load
 from graph_service.namespaces import write_log_graph
 from graph_service.store import OxigraphStore
@@ -28,13 +27,8 @@ SKOS = "http://www.w3.org/2004/02/skos/core#"
 
 @pytest.fixture()
 def project(tmp_path: Path) -> Settings:
-    """The real ontology and shapes, one data file, published once."""
-    root = tmp_path / "project"
-    shutil.copytree(PROJECT_ROOT / "ontology", root / "ontology")
-    shutil.copytree(PROJECT_ROOT / "shapes", root / "shapes")
-    (root / "data").mkdir()
-    (root / "data" / "malta.ttl").write_text(MALTA)
-    settings = Settings.from_env(environ={}, project_root=root, store_path=tmp_path / "store")
+    """The small project of the loading tests (real ontology and shapes, one data file), published once."""
+    settings = small_project(tmp_path)
     load(settings, OxigraphStore(settings.store_path))
     return settings
 

@@ -31,8 +31,7 @@ ms:mlt a aiw:MemberState ; skos:prefLabel "Malta"@en ; aiw:iso3166Alpha2 "mt" ;
 """
 
 
-@pytest.fixture()
-def project(tmp_path: Path) -> Settings:
+def small_project(tmp_path: Path) -> Settings:
     """A small project: the real ontology, concept schemes and shapes, and one data file."""
     root = tmp_path / "project"
     shutil.copytree(PROJECT_ROOT / "ontology", root / "ontology")
@@ -40,6 +39,11 @@ def project(tmp_path: Path) -> Settings:
     (root / "data").mkdir()
     (root / "data" / "malta.ttl").write_text(MALTA)
     return Settings.from_env(environ={}, project_root=root, store_path=tmp_path / "store")
+
+
+@pytest.fixture()
+def project(tmp_path: Path) -> Settings:
+    return small_project(tmp_path)
 
 
 def labels(store: OxigraphStore) -> list[str]:
