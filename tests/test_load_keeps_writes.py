@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from test_loading import PREFIXES, small_project
+from test_loading import PREFIXES, make_small_project
 
 from graph_service.cli import main
 from graph_service.config import Settings
@@ -28,7 +28,7 @@ SKOS = "http://www.w3.org/2004/02/skos/core#"
 @pytest.fixture()
 def project(tmp_path: Path) -> Settings:
     """The small project of the loading tests (real ontology and shapes, one data file), published once."""
-    settings = small_project(tmp_path)
+    settings = make_small_project(tmp_path)
     load(settings, OxigraphStore(settings.store_path))
     return settings
 

@@ -31,7 +31,7 @@ ms:mlt a aiw:MemberState ; skos:prefLabel "Malta"@en ; aiw:iso3166Alpha2 "mt" ;
 """
 
 
-def small_project(tmp_path: Path) -> Settings:
+def make_small_project(tmp_path: Path) -> Settings:
     """A small project: the real ontology, concept schemes and shapes, and one data file."""
     root = tmp_path / "project"
     shutil.copytree(PROJECT_ROOT / "ontology", root / "ontology")
@@ -43,7 +43,7 @@ def small_project(tmp_path: Path) -> Settings:
 
 @pytest.fixture()
 def project(tmp_path: Path) -> Settings:
-    return small_project(tmp_path)
+    return make_small_project(tmp_path)
 
 
 def labels(store: OxigraphStore) -> list[str]:

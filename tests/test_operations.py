@@ -7,7 +7,6 @@ import logging
 import multiprocessing
 import os
 import re
-import shutil
 import signal
 import threading
 import time
@@ -22,7 +21,7 @@ from conftest import start_server
 from rdflib import Graph
 from rdflib.compare import isomorphic
 from test_hostile_input import stop_server_and_descendants
-from test_loading import BROKEN_MALTA, MALTA
+from test_loading import BROKEN_MALTA, make_small_project
 
 from graph_service.cli import main
 from graph_service.config import PROJECT_ROOT, Settings
@@ -375,12 +374,7 @@ def test_dump_then_restore_round_trips_every_graph_exactly(settings, store, tmp_
 
 @pytest.fixture()
 def small_project(tmp_path) -> Settings:
-    root = tmp_path / "project"
-    for folder in ("ontology", "shapes"):
-        shutil.copytree(PROJECT_ROOT / folder, root / folder)
-    (root / "data").mkdir()
-    (root / "data" / "malta.ttl").write_text(MALTA)
-    return Settings.from_env(environ={}, project_root=root, store_path=tmp_path / "store")
+    return make_small_project(tmp_path)
 
 
 def restore_cli(project: Settings, backup: Path):
