@@ -85,6 +85,7 @@ class OxigraphStore(GraphStore):
         self.path = Path(path)
         self.keep_versions = keep_versions
         self._lock = threading.Lock()
+        self._link_path = str(self.path / "current")  # read on every request (data version): built once
         self._opened_target: str | None = None
         self._store: Store = Store()  # empty until a version is published
         self._empty = Store()
@@ -101,7 +102,7 @@ class OxigraphStore(GraphStore):
 
     def _current_target(self) -> str | None:
         try:
-            return os.readlink(self._link)
+            return os.readlink(self._link_path)
         except FileNotFoundError:
             return None
         except OSError as error:
@@ -142,7 +143,7 @@ class OxigraphStore(GraphStore):
 
     def version(self) -> DataVersion | None:
         target = self._current_target()
-        return None if target is None else _version_of(Path(target).name)
+        return None if target is None else _version_of(os.path.basename(target))  # (no Path: asked per request)
 
     def quads(self, graph: str | None = None) -> Iterator[pyoxigraph.Quad]:
         store = self._reader()
