@@ -403,7 +403,7 @@ def test_a_query_over_the_time_limit_is_cancelled_and_its_process_killed(client_
 
 
 def test_a_query_that_finds_every_worker_busy_is_503_without_running(store):
-    executor = ProcessExecutor(store_opener(store), timeout_s=0.2, max_processes=1)
+    executor = ProcessExecutor(store_opener(store), timeout_s=0.2, max_queries=1)
     executor._slots.acquire()  # the only worker is taken by another request
     with pytest.raises(EndpointBusy, match="busy"):
         executor.run(QueryJob("ASK {}", None, None, None, "json", "ttl", 10))

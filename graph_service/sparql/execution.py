@@ -1,17 +1,19 @@
-"""The query time limit, enforced by running queries in worker processes that can be killed.
+"""The query time limit, enforced by running queries in a worker process that can be killed.
 
-Why processes: pyoxigraph has no way to cancel a running query (no timeout option, no interrupt; the evaluation
+Why a process: pyoxigraph has no way to cancel a running query (no timeout option, no interrupt; the evaluation
 runs in Rust outside the GIL), and a thread cannot be stopped from outside. Only the end of the process running
-a query reliably stops its work, so embedded-store queries run in a small pool of long-lived worker processes
-(:mod:`.worker`), each with the store open read-only (Oxigraph allows any number of read-only openings). When a
-query passes ``Settings.query_timeout_s`` its process is killed (SIGKILL: it only ever reads) and replaced on the
-next query; the client gets a 503 saying so.
+a query reliably stops its work, so embedded-store queries run in a long-lived worker process (:mod:`.worker`) with
+the store open read-only (Oxigraph allows any number of read-only openings). When a query passes
+``Settings.query_timeout_s`` the process is killed (SIGKILL: it only ever reads) and a new one takes over; the
+client gets a 503 saying so.
 
-Why a pool and not one process per query: starting a worker (interpreter + store opening) costs ~0.2 s, so
-processes are kept and reused; a cheap query pays only the round trip of the job and its answer over a local
-socket (measured on the project data, a 10-row SELECT: 0.27 ms through the pool against 0.10 ms in-process; for
-large results the transfer is small next to evaluation and serialisation). Each web worker holds at most
-``Settings.threads`` query processes, one per concurrent request thread, started on demand and kept while idle.
+Why one process per web process, with one lane (socket and thread) per concurrent query, and not one process per
+lane: an opening of a store at a million triples grows to ~100 MB (RocksDB's tables and caches) once queries have
+touched it; lanes share one opening. Killing the process for one runaway query also ends the others it was running
+at that moment: those are not the client's fault, so they are sent again, to the new process, within what is left
+of their own time limit (:class:`ProcessExecutor`). A cheap query pays only the round trip of the job and its
+answer over a local socket (a 10-row SELECT on the project data: 0.27 ms through a lane against 0.10 ms
+in-process); starting a process (interpreter + store opening, ~0.2 s) happens once, and after a kill.
 
 Other backends (a remote SPARQL engine) do their work elsewhere: they run in the request thread and rely on the
 engine's own time limit (:class:`InProcessExecutor`).
@@ -26,6 +28,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Protocol
@@ -37,6 +40,8 @@ from .serialization import execute
 log = logging.getLogger(__name__)
 
 _STARTUP_TIMEOUT_S = 60.0
+#: Times a query ended by another query's cancellation is sent again before it fails (each within its own limit).
+_RESENDS = 3
 
 
 class QueryExecutor(Protocol):
@@ -58,22 +63,34 @@ class InProcessExecutor:
         pass
 
 
+class _Cancelled(Exception):
+    """The process running the query was killed for another query that ran past its limit."""
+
+
 class QueryProcess:
-    """One worker process and the socket to it."""
+    """One worker process, its control socket (new lanes go through it) and its idle lanes."""
 
     def __init__(self, open_store: Callable[[], GraphStore]) -> None:
-        ours, theirs = socket.socketpair()
-        with theirs:
+        control, control_theirs = socket.socketpair()
+        lane, lane_theirs = socket.socketpair()
+        with control_theirs, lane_theirs:
             self._process = subprocess.Popen(
-                [sys.executable, "-m", "graph_service.sparql.worker", str(theirs.fileno())],
-                pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL,
+                [sys.executable, "-m", "graph_service.sparql.worker", str(control_theirs.fileno()),
+                 str(lane_theirs.fileno())],
+                pass_fds=[control_theirs.fileno(), lane_theirs.fileno()], stdin=subprocess.DEVNULL,
             )
-        self._connection = Connection(ours.detach())
+        self._control = control
+        self._lock = threading.Lock()
+        self._idle: list[Connection] = []
+        #: Set when this process was killed because a query passed its time limit (not for a fault of its own).
+        self.cancelled = False
+        self._ended = False  # set before the kill: a thread seeing its lane close then knows why
+        first = Connection(lane.detach())
         try:
-            self._connection.send(open_store)
-            if not self._connection.poll(_STARTUP_TIMEOUT_S):
+            first.send(open_store)
+            if not first.poll(_STARTUP_TIMEOUT_S):
                 raise QueryFailed("The query worker did not start in time.")
-            message = self._connection.recv()
+            message = first.recv()
         except (EOFError, OSError) as error:
             self.kill()
             raise QueryFailed(f"The query worker could not start: {error}") from None
@@ -84,84 +101,112 @@ class QueryProcess:
             self.kill()
             raise message[1]
         self.pid: int = message[1]
+        self._idle.append(first)
 
     @property
     def alive(self) -> bool:
-        return self._process.poll() is None and not self._connection.closed
+        # (poll() answers None while another thread is reaping the process: the flag decides first)
+        return not self._ended and self._process.poll() is None
 
-    def run(self, job: QueryJob, timeout_s: float) -> QueryOutcome:
+    def _take_lane(self) -> Connection:
+        with self._lock:
+            if self._idle:
+                return self._idle.pop()
+        ours, theirs = socket.socketpair()
+        with theirs:
+            socket.send_fds(self._control, [b"L"], [theirs.fileno()])
+        return Connection(ours.detach())
+
+    def run(self, job: QueryJob, timeout_s: float, limit_s: float) -> QueryOutcome:
+        """Run ``job`` on a lane of its own within ``timeout_s`` (what is left of the time limit ``limit_s``);
+        :class:`_Cancelled` if another query's cancellation ended it."""
         try:
-            self._connection.send(job)
-            if not self._connection.poll(timeout_s):
-                self.kill()
-                log.warning("query cancelled after %s s (worker %s killed): %.200r", timeout_s, self.pid, job.sparql)
-                raise QueryTimeout(timeout_s, self.pid)
-            message = self._connection.recv()
+            lane = self._take_lane()
+            lane.send(job)
+            if not lane.poll(timeout_s):
+                self.kill(cancelled=True)
+                log.warning("query cancelled after %s s (worker %s killed): %.200r", limit_s, self.pid, job.sparql)
+                raise QueryTimeout(limit_s, self.pid)
+            message = lane.recv()
             if message[0] == "error":
+                self._give_back(lane)
                 raise message[1]
-            body = self._connection.recv_bytes()
+            body = lane.recv_bytes()
         except (EOFError, OSError) as error:
+            if self.cancelled:
+                raise _Cancelled from None
             self.kill()
             raise QueryFailed(f"The query worker stopped unexpectedly ({error}).") from None
+        self._give_back(lane)
         return QueryOutcome(message[1], body, message[2])
 
-    def kill(self) -> None:
+    def _give_back(self, lane: Connection) -> None:
+        with self._lock:
+            self._idle.append(lane)
+
+    def kill(self, cancelled: bool = False) -> None:
+        self.cancelled = self.cancelled or cancelled
+        self._ended = True
         if self._process.poll() is None:
             self._process.kill()
         self._process.wait()
-        self._connection.close()
+        with self._lock:
+            lanes, self._idle = self._idle, []
+        for lane in lanes:
+            lane.close()
+        self._control.close()
 
 
 class ProcessExecutor:
-    """A pool of :class:`QueryProcess` es: at most ``max_processes`` queries at once, each within ``timeout_s``."""
+    """Queries of this web process in one :class:`QueryProcess`: at most ``max_queries`` at once, each within
+    ``timeout_s``; a new process replaces a killed one on the next query."""
 
-    def __init__(self, open_store: Callable[[], GraphStore], timeout_s: float, max_processes: int) -> None:
+    def __init__(self, open_store: Callable[[], GraphStore], timeout_s: float, max_queries: int) -> None:
         self._open_store = open_store
         self.timeout_s = timeout_s
-        self._slots = threading.BoundedSemaphore(max(1, max_processes))
-        self._idle: list[QueryProcess] = []
+        self._slots = threading.BoundedSemaphore(max(1, max_queries))
+        self._process: QueryProcess | None = None
         self._lock = threading.Lock()
         atexit.register(self.close)
 
     def run(self, job: QueryJob) -> QueryOutcome:
-        # Under `serve` the pool has one process per request thread, so this never waits: requests beyond the
+        # Under `serve` there are as many slots as request threads, so this never waits: requests beyond the
         # threads queue in gunicorn's accept queue, first come first served, and that wait does not count against
-        # their time limit. Only a server with more threads than query processes (the --dev server) can find every
-        # process busy for a whole time limit: a 503, the server's overload, not the client's fault (per-client
+        # their time limit. Only a server with more threads than slots (the --dev server) can find every slot
+        # busy for a whole time limit: a 503, the server's overload, not the client's fault (per-client
         # shedding, 429 + Retry-After, is graph_service.web.limits's).
         if not self._slots.acquire(timeout=self.timeout_s):
             raise EndpointBusy(self.timeout_s)
         try:
-            process = self._take()
-            try:
-                return process.run(job, self.timeout_s)
-            finally:
-                self._give_back(process)
+            deadline = time.monotonic() + self.timeout_s
+            for _ in range(_RESENDS + 1):
+                left = deadline - time.monotonic()
+                if left <= 0:  # (never sent with no time left: its cancellation would end the others again)
+                    raise QueryTimeout(self.timeout_s)
+                try:
+                    return self._current().run(job, left, self.timeout_s)
+                except _Cancelled:
+                    continue  # sent again, to the process that replaced the killed one, within its own limit
+            raise QueryFailed("The query was stopped several times because other queries passed the time limit; "
+                              "try again.")
         finally:
             self._slots.release()
 
-    def _take(self) -> QueryProcess:
-        with self._lock:
-            while self._idle:
-                process = self._idle.pop()
-                if process.alive:
-                    return process
-        return QueryProcess(self._open_store)
-
-    def _give_back(self, process: QueryProcess) -> None:
-        if process.alive:
-            with self._lock:
-                self._idle.append(process)
+    def _current(self) -> QueryProcess:
+        with self._lock:  # one start at a time: threads arriving meanwhile wait for the same new process
+            if self._process is None or not self._process.alive:
+                self._process = QueryProcess(self._open_store)
+            return self._process
 
     def pids(self) -> list[int]:
-        """Process ids of the idle workers (for operators and tests)."""
+        """Process id of the query process, if one is running (for operators and tests)."""
         with self._lock:
-            return [process.pid for process in self._idle if process.alive]
+            return [self._process.pid] if self._process is not None and self._process.alive else []
 
     def close(self) -> None:
         with self._lock:
-            idle, self._idle = self._idle, []
-        for process in idle:
+            process, self._process = self._process, None
+        if process is not None:
             process.kill()
 
 
@@ -170,11 +215,11 @@ def store_opener(store: GraphStore) -> Callable[[], GraphStore] | None:
     return store.worker_opener()
 
 
-def executor_for(store: GraphStore, timeout_s: float, max_processes: int) -> QueryExecutor:
+def executor_for(store: GraphStore, timeout_s: float, max_queries: int) -> QueryExecutor:
     opener = store_opener(store)
     if opener is None:
         return InProcessExecutor(store)
-    return ProcessExecutor(opener, timeout_s, max_processes)
+    return ProcessExecutor(opener, timeout_s, max_queries)
 
 
 class ExecutorHolder:

@@ -1,0 +1,116 @@
+"""Queries of one web process share one query process (one lane each); a runaway's cancellation does not fail them.
+
+The store the query process opens here is the real on-disk store behind a wrapper whose ``query`` can be held:
+a query carrying ``#hold-once <file>`` waits forever the first time (it creates ``<file>``) and runs at once when
+sent again; ``#hold`` waits forever. So the test decides which queries are running when a runaway is cancelled.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from graph_service.sparql.execution import ProcessExecutor
+from graph_service.sparql.jobs import QueryJob, QueryTimeout
+from graph_service.store.oxigraph import OxigraphStore
+
+pytestmark = pytest.mark.embedded_only  # query processes are the embedded store's
+
+TESTS_DIR = Path(__file__).parent
+
+
+class HeldStore(OxigraphStore):
+    """The store, with queries that can be held (see the module docstring); opened in the query process."""
+
+    def query(self, sparql: str, **options):
+        if "#hold-once " in sparql:
+            marker = Path(sparql.split("#hold-once ", 1)[1].split()[0])
+            if not marker.exists():
+                marker.touch()
+                _forever()
+        elif "#hold" in sparql:
+            _forever()
+        return super().query(sparql, **options)
+
+
+def _forever() -> None:
+    while True:
+        time.sleep(60)
+
+
+def job(sparql: str) -> QueryJob:
+    return QueryJob(sparql, None, None, None, "json", "ttl", 1000)
+
+
+@pytest.fixture
+def executor(store, monkeypatch):
+    if not isinstance(store, OxigraphStore):
+        pytest.fail("the embedded store is needed")
+    monkeypatch.setenv("PYTHONPATH", str(TESTS_DIR))  # the query process imports HeldStore from this module
+    executor = ProcessExecutor(functools.partial(HeldStore, store.path), timeout_s=4.0, max_queries=4)
+    yield executor
+    executor.close()
+
+
+def wait_for(condition, seconds: float = 30.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out waiting"
+        time.sleep(0.02)
+
+
+def test_concurrent_queries_run_in_one_process(executor):
+    answers: list[bytes] = []
+
+    def ask() -> None:
+        answers.append(executor.run(job("ASK { ?s ?p ?o }")).body)
+
+    threads = [threading.Thread(target=ask) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(answers) == 4 and all(b"true" in answer for answer in answers)
+    assert len(executor.pids()) == 1
+
+
+def test_a_query_ended_by_a_runaways_cancellation_is_sent_again(executor, tmp_path):
+    executor.run(job("ASK {}"))
+    [first_process] = executor.pids()
+    outcomes: dict[str, object] = {}
+
+    def run(name: str, sparql: str) -> None:
+        try:
+            outcomes[name] = executor.run(job(sparql))
+        except Exception as error:  # noqa: BLE001 - the outcome is asserted below
+            outcomes[name] = error
+
+    runaway = threading.Thread(target=run, args=("runaway", "ASK { ?s ?p ?o } #hold"))
+    runaway.start()
+    time.sleep(1.0)  # the runaway holds its lane; its 4 s limit ends at ~4 s
+    marker = tmp_path / "held"
+    bystander = threading.Thread(target=run, args=("bystander", f"ASK {{ ?s ?p ?o }} #hold-once {marker}"))
+    bystander.start()
+    wait_for(marker.exists)  # the bystander is running in the same process when the runaway is cancelled
+    runaway.join()
+    bystander.join()
+
+    assert isinstance(outcomes["runaway"], QueryTimeout) and "cancelled after 4 s" in str(outcomes["runaway"])
+    assert b"true" in outcomes["bystander"].body  # sent again to the new process, answered within its own limit
+    assert executor.pids() and executor.pids() != [first_process]
+
+
+def test_a_query_sent_again_gets_what_is_left_of_its_own_limit(executor):
+    first = threading.Thread(target=lambda: pytest.raises(QueryTimeout, executor.run, job("ASK {} #hold")))
+    first.start()
+    time.sleep(0.5)
+    started = time.monotonic()
+    with pytest.raises(QueryTimeout, match="cancelled after 4 s"):
+        executor.run(job("ASK { ?s ?p ?o } #hold"))  # ended with the first at ~3.5 s, sent again, held again
+    first.join()
+    # Cancelled at the end of its own 4 s, not after a new whole limit once sent again (that would be ~7.5 s).
+    assert time.monotonic() - started < 6.0
