@@ -2,7 +2,9 @@
 
 :class:`Catalogue` is the one entry point the web face and the CLI use: the records (:mod:`.records`), their
 DCAT-AP graphs in either profile (:mod:`.build`, :mod:`.profiles`), paging (:mod:`.paging`), the generated
-downloads (:mod:`.downloads`), VoID (:mod:`.void`) and the MQA quality assessment (:mod:`.quality`).
+downloads (:mod:`.downloads`), VoID (:mod:`.void`) and the MQA quality assessment (:mod:`.quality`). What costs
+aggregates over the whole store is computed once per data version for every server process and kept beside that
+version's downloads (:mod:`.version_files`): the VoID statistics and the catalogue pages (:mod:`.stored_pages`).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from .downloads import DownloadCache, DownloadFile, DownloadSpec, StaleVersion, 
 from .paging import PageInfo, modified_at, select_page
 from .profiles import DEFAULT_PROFILE, Profile
 from .records import DatasetRecord, RecordReader
+from .stored_pages import prepare_first_pages
 
 __all__ = ["Catalogue", "DatasetRecord", "DownloadFile", "DownloadSpec", "PageInfo", "Profile", "prepare", "rewrite"]
 
@@ -77,6 +80,13 @@ class Catalogue:
         url_of = url_of or (lambda n: f"{self.constants.catalog}?page={n}")
         chosen, info = select_page(selected, page, per_page, url_of)
         return build_catalogue_page(self.context(profile), chosen, self.records, info)
+
+    def public_page(self, *, profile: Profile = DEFAULT_PROFILE, page: int = 1, modified_since: datetime | None = None,
+                    url_of: Callable[[int], str] | None = None) -> Graph:
+        """One page of ``Settings.catalog_page_size`` datasets as served at this catalogue's origin (IRIs
+        rewritten): what ``/catalog`` serialises, and what :func:`.stored_pages.prepare_first_pages` writes."""
+        return rewrite(self.page(profile=profile, page=page, per_page=self.settings.catalog_page_size,
+                                 modified_since=modified_since, url_of=url_of), self.mapper)
 
     def whole(self, profile: Profile = DEFAULT_PROFILE) -> Graph:
         """Every record in one graph (for quality assessment and the HTML view), without paging."""
@@ -139,7 +149,8 @@ class Catalogue:
 def prepare(settings: Settings, store: GraphStore, origins: Iterable[str] | None = None,
             progress: Callable[[str], None] | None = None) -> None:
     """Write every download of the published data version for each origin (default: the persistent base, the
-    origin the public service answers as), and the VoID statistics, so that no request has to.
+    origin the public service answers as), the first catalogue pages of each origin served as such
+    (:func:`.stored_pages.prepare_first_pages`), and the VoID statistics, so that no request has to.
 
     ``graph-service load`` and ``restore`` call it after publishing; it returns quickly when everything is written
     already. An origin left out is prepared in the background by the first server process serving it.
@@ -151,11 +162,14 @@ def prepare(settings: Settings, store: GraphStore, origins: Iterable[str] | None
             catalogue = Catalogue(store, settings, IriMapper(settings.base_iri, origin))
             if catalogue.downloads.ready():
                 say(f"downloads for {origin}: already written")
-                continue
-            say(f"writing the downloads for {origin}")
+            else:
+                say(f"writing the downloads for {origin}")
+                started = time.perf_counter()
+                catalogue.prepare_downloads(say)
+                say(f"downloads for {origin} written in {time.perf_counter() - started:.1f} s")
             started = time.perf_counter()
-            catalogue.prepare_downloads(say)
-            say(f"downloads for {origin} written in {time.perf_counter() - started:.1f} s")
+            if pages := prepare_first_pages(catalogue):
+                say(f"{pages} first catalogue pages for {origin} written in {time.perf_counter() - started:.1f} s")
         Catalogue(store, settings, IriMapper(settings.base_iri, settings.base_iri)).void()
     except StaleVersion:
         say("a newer data version was published meanwhile: its downloads are written when it is prepared")

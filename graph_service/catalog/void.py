@@ -12,8 +12,6 @@ every process (milliseconds), which also keeps the serialised answers per origin
 
 from __future__ import annotations
 
-import os
-import threading
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -24,6 +22,7 @@ from rdflib.namespace import DCTERMS, FOAF, RDF, VOID, XSD
 from ..namespaces import EU_AUTHORITY
 from ..store import DataVersion, GraphStore
 from .build import new_graph
+from .version_files import computed_once
 from .vocab import DOI_RESOLVER, authority_table
 
 
@@ -115,17 +114,10 @@ def build_void(store: GraphStore, base_iri: str, dataset: URIRef, dumps: list[UR
 def stored_void(path: Path, store: GraphStore, version: DataVersion | None, base_iri: str, dataset: URIRef,
                 dumps: Callable[[], list[URIRef]], title: Literal | None) -> Graph:
     """The VoID graph of data ``version``, read from ``path`` (N-Triples) when it was computed already, else
-    computed and written there (unless the data changed meanwhile: it would describe a mix). ``dumps`` is only
-    called to compute it (listing the downloads reads the catalogue's records: seconds at a million triples)."""
-    graph = new_graph()
-    try:
-        return graph.parse(path, format="nt")
-    except FileNotFoundError:
-        pass
-    graph = build_void(store, base_iri, dataset, dumps(), title)
-    if store.version() == version:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.partial")
-        graph.serialize(partial, format="nt", encoding="utf-8")
-        os.replace(partial, path)  # two processes computing it at once write the same statements
-    return graph
+    computed and written there (see :mod:`.version_files`). ``dumps`` is only called to compute it (listing the
+    downloads reads the catalogue's records: seconds at a million triples)."""
+
+    def compute() -> bytes:
+        return build_void(store, base_iri, dataset, dumps(), title).serialize(format="nt", encoding="utf-8")
+
+    return new_graph().parse(data=computed_once(path, store, version, compute), format="nt")

@@ -15,7 +15,8 @@ the background (:mod:`graph_service.catalog.downloads`) and is answered at once,
 complete one, so it never carries the complete page's ETag: its ETag also names the state "downloads pending",
 and it is sent with ``Cache-Control: no-cache``: a cache may keep it but must revalidate every time, and once the
 files are written, revalidation returns the complete page (200, its own ETag), never a 304 for the partial one.
-Pages of either state are kept in memory per data version, separately. ``/download/{name}`` always answers with
+Pages of either state are kept in memory per data version, separately; complete pages also on disk, for every
+server process (:mod:`graph_service.catalog.stored_pages`). ``/download/{name}`` always answers with
 the file, writing that one file first if it is not written yet; ``/catalog/quality`` waits for every file (the
 assessment counts byte sizes).
 """
@@ -23,7 +24,6 @@ assessment counts byte sizes).
 from __future__ import annotations
 
 from datetime import datetime
-from urllib.parse import urlencode
 
 from flask import Blueprint, Response, abort, current_app, render_template, request, send_file
 from flask.blueprints import BlueprintSetupState
@@ -38,6 +38,7 @@ from ..catalog.profiles import DEFAULT_PROFILE, Profile
 from ..catalog.quality import DIMENSIONS, MAX_POINTS, UrlChecker, assess_catalogue, to_dqv, wsgi_status_of
 from ..catalog.schema_org import catalog_json_ld, dataset_json_ld, script_tag
 from ..catalog.sitemap import page_paths, sitemap_xml
+from ..catalog.stored_pages import RDF_FORMATS, PageKey, StoredPage, page_links, page_url, rdf_page, served_page
 from ..formats import BY_EXTENSION, Format, by_name, negotiate
 from ..namespaces import HYDRA
 from ..sparql.cache import VersionedCache, version_key
@@ -45,7 +46,6 @@ from . import context, http, iris
 
 blueprint = Blueprint("catalog", __name__, template_folder="../catalog/templates")
 
-RDF_FORMATS: list[Format] = [by_name(n) for n in ("ttl", "jsonld", "rdf", "nt")]
 PAGE_FORMAT: Format = by_name("html")
 #: Suffixes that bypass negotiation.
 SUFFIXES = {f.extension: f for f in [*RDF_FORMATS, PAGE_FORMAT]} | {"json": BY_EXTENSION["json"]}
@@ -118,8 +118,7 @@ def _finish(response: Response, profile: Profile | None, content_location: str |
 
 
 def _url_with(path: str, **params: str | int | None) -> str:
-    query = urlencode({k: v for k, v in params.items() if v is not None})
-    return request.host_url.rstrip("/") + path + (f"?{query}" if query else "")
+    return page_url(request.host_url, path, **params)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -136,43 +135,33 @@ def catalog(suffix: str | None = None) -> Response:
         since = parse_modified_since(request.args.get("modified_since"))
     except PagingError as error:
         return http.plain_error(400, str(error))
-    settings = context.settings()
     keep = {"modified_since": request.args.get("modified_since") or None,
             "profile": profile.token if explicit else None}
-
-    def url_of(number: int) -> str:
-        return _url_with(request.path, **keep, page=number)
-
     location = None
     if suffix is None and fmt is not PAGE_FORMAT:
         location = _url_with(f"{request.path}.{fmt.extension}", **keep, page=request.args.get("page"))
-    # A page is built from aggregates over every case (seconds at a million triples): once per data version.
-    pages: VersionedCache[tuple[bytes, str]] = current_app.extensions[_PAGES]
-    version = version_key(context.store())
-    # Pages of either state (downloads written, or pending) are kept; which one is current costs one stat.
+    # Which state the page is in (downloads written, or pending) costs one stat; a pending page is only kept in
+    # this process's memory, a complete one also on disk for every process (catalog.stored_pages).
     catalogue: Catalogue | None = None
-    pending = not DownloadCache.of(settings, context.store(), iris.mapper()).ready()
+    downloads = DownloadCache.of(context.settings(), context.store(), iris.mapper())
+    pending = not downloads.ready()
     if pending:
         catalogue = _catalogue()  # gets the files written, unless a thread is at it already
         pending = catalogue.pending  # decided once for all it states (the files may just have been finished)
-    stored = pages.get(version, (request.url, fmt.name, profile.token, pending))
-    if stored is None:
-        if catalogue is None:
-            catalogue = _catalogue()
-            pending = catalogue.pending
-        graph = rewrite(
-            catalogue.page(profile=profile, page=page, per_page=settings.catalog_page_size, modified_since=since,
-                           url_of=url_of),
-            catalogue.mapper,
-        )
+
+    def build() -> StoredPage:
+        built = catalogue or _catalogue()
+        graph = built.public_page(profile=profile, page=page, modified_since=since,
+                                  url_of=page_links(request.host_url, request.path, **keep))
         if fmt is PAGE_FORMAT:
-            built = _catalog_page(catalogue, graph, profile, page)
-        else:
-            built = Response(graph.serialize(format=fmt.rdflib_name, encoding="utf-8"), content_type=fmt.content_type)
-        stored = (built.get_data(), built.content_type or "")
-        if version_key(context.store()) == version:
-            pages.put(version, (request.url, fmt.name, profile.token, pending), stored)
-    return _finish(Response(stored[0], content_type=stored[1]), profile, location, pending)
+            html = _catalog_page(built, graph, profile, page)
+            return StoredPage(html.get_data(), html.content_type or "")
+        return rdf_page(graph, fmt)
+
+    stored = served_page(current_app.extensions[_PAGES], downloads,
+                         PageKey(request.url, fmt.name, profile.token, explicit, context.settings().catalog_page_size),
+                         pending, build)
+    return _finish(Response(stored.body, content_type=stored.content_type), profile, location, pending)
 
 
 _PAGES = "catalog.pages"
