@@ -54,6 +54,9 @@ class Settings:
     #: SPARQL limits.
     query_timeout_s: float = 30.0
     max_result_rows: int = 100_000
+    #: Answers that took at least this many seconds are also kept on disk per data version, for every server
+    #: process (graph_service.sparql.shared_answers); cheaper ones only in each process's memory. Negative: off.
+    shared_answer_min_s: float = 0.05
     max_request_bytes: int = 1_048_576
     #: Most structural operators (brackets, ``.`` ``;``, ``&&`` ``||`` ``!``, path operators, UNION, OPTIONAL...) a
     #: SPARQL query or update may hold: Oxigraph's parser recurses over them (graph_service.web.limits).

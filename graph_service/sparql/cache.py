@@ -15,9 +15,11 @@ Correctness rules, which the tests check:
 - Sizes are bounded: entries larger than ``max_entry_bytes`` are not kept, and the least recently used entries go
   once ``max_bytes`` is exceeded.
 
-The cache lives in each server process (gunicorn workers do not share it): a hit costs a dictionary lookup, and
-each worker warms up with the traffic it serves. A request with ``Cache-Control: no-cache`` is answered fresh
-(and refreshes the entry), as a client or the benchmark may ask; so is one with ``no-store``.
+The cache lives in each server process: a hit costs a dictionary lookup, and each worker warms up with the
+traffic it serves; answers that were costly to compute are also shared by every process through files
+(:mod:`.shared_answers`), so a worker that has not computed one yet reads it instead of running the query again.
+A request with ``Cache-Control: no-cache`` is answered fresh (and refreshes the entry), as a client or the
+benchmark may ask; so is one with ``no-store``.
 """
 
 from __future__ import annotations

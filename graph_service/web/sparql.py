@@ -17,6 +17,7 @@ Read-only unless write tokens are configured; then ``POST`` of an update goes to
 from __future__ import annotations
 
 import functools
+import time
 from dataclasses import dataclass
 
 import pyoxigraph
@@ -29,7 +30,7 @@ from ..namespaces import PREFIXES
 from ..sparql.cache import VersionedCache, version_key, wants_fresh
 from ..sparql.execution import ExecutorHolder, QueryExecutor, executor_for
 from ..sparql.federation import ServiceForbidden, check_services, normalise_allowlist
-from ..sparql.jobs import QueryError, QueryJob, TooManyRows
+from ..sparql.jobs import QueryError, QueryJob, QueryOutcome, TooManyRows
 from ..sparql.negotiation import (
     GRAPH_FORMATS,
     RESULT_FORMATS,
@@ -42,6 +43,7 @@ from ..sparql.protocol import DescriptionRequest, ProtocolError, QueryRequest, U
 from ..sparql.query_text import rewrite_iris
 from ..sparql.service_description import PREFIXES as SD_PREFIXES
 from ..sparql.service_description import DatasetStatistics, dataset_statistics, describe_service
+from ..sparql.shared_answers import SharedAnswers
 from . import context, graph_store, iris
 from .http import cacheable, negotiated, plain_error
 from .query_ui import render_query_ui
@@ -50,6 +52,7 @@ blueprint = Blueprint("sparql", __name__)
 
 _EXECUTOR = "sparql_executor"
 _ANSWERS = "sparql_answers"
+_SHARED_ANSWERS = "sparql_shared_answers"
 _PREPARED = "sparql_prepared_requests"
 _STATISTICS = "sparql_statistics"
 _ALLOWED = "GET, HEAD, POST, OPTIONS"
@@ -65,6 +68,10 @@ def _install_executor(state: BlueprintSetupState) -> None:
 
     app.extensions[_EXECUTOR] = ExecutorHolder(create)
     app.extensions[_ANSWERS] = VersionedCache(lambda outcome: len(outcome.body))
+    settings = app.config["SETTINGS"]
+    app.extensions[_SHARED_ANSWERS] = (
+        SharedAnswers(settings.store_path / "answers", settings.shared_answer_min_s)
+        if settings.shared_answer_min_s >= 0 else None)
     app.extensions[_PREPARED] = VersionedCache(lambda prepared: prepared.size, max_bytes=_PREPARED_MAX_BYTES)
 
 
@@ -178,17 +185,34 @@ def _respond(prepared: _Prepared, is_get: bool) -> Response:
             return negotiated(revalidated)
     # (Request headers are read from the environment: a missing one costs Werkzeug an exception otherwise.)
     fresh = wants_fresh(request.environ.get("HTTP_CACHE_CONTROL"))
+    shared: SharedAnswers | None = current_app.extensions[_SHARED_ANSWERS]
+    from_disk = False
+
+    def compute() -> QueryOutcome:
+        nonlocal from_disk
+        version = _data_version()
+        if shared is not None and not fresh:
+            stored = shared.read(version, job)
+            if stored is not None:
+                from_disk = True
+                return stored
+        started = time.monotonic()
+        outcome = executor().run(job)
+        if shared is not None:
+            shared.keep(version, job, outcome, time.monotonic() - started, _data_version)
+        return outcome
+
     try:
-        # Answers are kept per data version (graph_service.sparql.cache): the job names everything they depend on.
-        outcome, hit = current_app.extensions[_ANSWERS].answer(
-            _data_version, job, lambda: executor().run(job), fresh=fresh)
+        # Answers are kept per data version, in this process's memory (graph_service.sparql.cache) and, when
+        # costly, on disk for every process (graph_service.sparql.shared_answers): the job names all they depend on.
+        outcome, hit = current_app.extensions[_ANSWERS].answer(_data_version, job, compute, fresh=fresh)
     except TooManyRows as error:
         return plain_error(error.status, error.message, [("X-SPARQL-Max-Rows", str(error.limit))])
     except QueryError as error:
         return plain_error(error.status, error.message)
     fmt = BY_NAME[outcome.format_name]
     response = negotiated(Response(outcome.body, content_type=fmt.content_type))
-    response.headers["X-Cache"] = "hit" if hit else "miss"
+    response.headers["X-Cache"] = "hit" if hit or from_disk else "miss"
     return cacheable(response, *cache_parts) if is_get else response
 
 
