@@ -8,6 +8,7 @@ sent again; ``#hold`` waits forever. So the test decides which queries are runni
 from __future__ import annotations
 
 import functools
+import os
 import threading
 import time
 from pathlib import Path
@@ -15,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from graph_service.sparql.execution import ProcessExecutor
-from graph_service.sparql.jobs import QueryJob, QueryTimeout
+from graph_service.sparql.jobs import QueryFailed, QueryJob, QueryTimeout
 from graph_service.store.oxigraph import OxigraphStore
 
 pytestmark = pytest.mark.embedded_only  # query processes are the embedded store's
@@ -34,6 +35,9 @@ class HeldStore(OxigraphStore):
                 _forever()
         elif "#hold" in sparql:
             _forever()
+        elif "#crash" in sparql:  # as an engine panic does (pyoxigraph aborts), after a while
+            time.sleep(0.5)
+            os.abort()
         return super().query(sparql, **options)
 
 
@@ -114,3 +118,26 @@ def test_a_query_sent_again_gets_what_is_left_of_its_own_limit(executor):
     first.join()
     # Cancelled at the end of its own 4 s, not after a new whole limit once sent again (that would be ~7.5 s).
     assert time.monotonic() - started < 6.0
+
+
+def test_a_query_that_crashes_its_process_fails_and_the_others_it_was_running_are_answered(executor, tmp_path):
+    executor.run(job("ASK {}"))
+    [first_process] = executor.pids()
+    outcomes: dict[str, object] = {}
+
+    def run(name: str, sparql: str) -> None:
+        try:
+            outcomes[name] = executor.run(job(sparql))
+        except Exception as error:  # noqa: BLE001 - the outcome is asserted below
+            outcomes[name] = error
+
+    marker = tmp_path / "held"
+    bystander = threading.Thread(target=run, args=("bystander", f"ASK {{ ?s ?p ?o }} #hold-once {marker}"))
+    bystander.start()
+    wait_for(marker.exists)
+    run("crasher", "ASK { ?s ?p ?o } #crash")  # crashes the process twice: sent again once, then refused
+    bystander.join()
+
+    assert isinstance(outcomes["crasher"], QueryFailed) and "stopped unexpectedly" in str(outcomes["crasher"])
+    assert b"true" in outcomes["bystander"].body
+    assert b"true" in executor.run(job("ASK { ?s ?p ?o }")).body and executor.pids() != [first_process]
