@@ -55,7 +55,7 @@ def test_quick_benchmark_reports_every_workload_with_numbers(tmp_path):
     assert re.search(rf"\*\*({NUMBER}) triples/s\*\*", text)
     assert re.search(r"SHACL validation of the same data .* conforms", text)
     assert re.search(rf"start-up to serving \(first `/ready` 200\): \*\*{NUMBER} s\*\*", text)
-    assert re.search(rf"server memory after the run: \*\*PSS {NUMBER} MB\*\*", text)
+    assert re.search(rf"server memory after the portal workloads: \*\*PSS {NUMBER} MB\*\*", text)
     assert "| `deref-ttl` |" in text.split("Long queries and cheap ones")[1]
     assert (tmp_path / "work" / "results.json").exists()
 

@@ -79,7 +79,9 @@ class SizeResult:
     cases: int
     validation: ValidationResult | None = None
     startup_s: float | None = None
-    memory_mb: tuple[float, float] | None = None  # PSS, RSS of ours after the run
+    memory_mb: tuple[float, float] | None = None  # PSS, RSS of ours after the portal workloads
+    #: PSS, RSS of ours after the phase where 2 clients keep a query sorting every triple running (their working set)
+    memory_with_long_queries_mb: tuple[float, float] | None = None
     workers: int = 0
     threads: int = 0
     measurements: dict[str, dict[str, Measurement]] = field(default_factory=dict)  # workload -> target -> m
@@ -252,9 +254,10 @@ def run_size(config: BenchConfig, size: int, progress: Progress) -> SizeResult:
                                            server_pid=ours.process.pid)
             result.measurements.setdefault(workload.name, {})[OURS] = measurement
             progress(f"[{label}] ours {workload.name}: {_short(measurement)}")
+        result.memory_mb = ours.memory()
         if config.isolation:
             _isolation(config, result, ours.url, workloads, measurer, progress)
-        result.memory_mb = ours.memory()
+            result.memory_with_long_queries_mb = ours.memory()
     finally:
         ours.stop()
 
