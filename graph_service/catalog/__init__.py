@@ -22,7 +22,14 @@ from ..store import GraphStore
 from ..web.iris import IriMapper
 from .build import CatalogueContext, build_catalogue_page, build_record_document, build_service_document
 from .constants import Constants, load_constants
-from .downloads import DownloadCache, DownloadFile, DownloadSpec, StaleVersion, prepare_in_background
+from .downloads import (
+    DownloadCache,
+    DownloadFile,
+    DownloadSpec,
+    StaleVersion,
+    prepare_in_background,
+    run_in_child_process,
+)
 from .paging import PageInfo, modified_at, select_page
 from .profiles import DEFAULT_PROFILE, Profile
 from .records import DatasetRecord, RecordReader
@@ -130,8 +137,16 @@ class Catalogue:
         self.downloads.generate_all(list(self.download_specs().values()), progress)
 
     def prepare_downloads_in_background(self) -> bool:
-        """Get every download written by a thread of this process (unless one is at it already)."""
-        return prepare_in_background(self.downloads, lambda: list(self.download_specs().values()))
+        """Get every download written in the background (unless that is under way already): by a child process
+        when the store can be opened by one, so that the memory the work takes (~150 MB at a million triples, and
+        the store's caches it fills) is given back when it ends instead of staying with a server worker; else
+        (a remote store) by a thread of this process."""
+        opener = self.store.worker_opener()
+        if opener is None:
+            return prepare_in_background(self.downloads, self.prepare_downloads)
+        settings, public_base = self.settings, self.mapper.public_base
+        return prepare_in_background(self.downloads, lambda: run_in_child_process(
+            _prepare_downloads_of, opener, settings, public_base, name=f"downloads of {public_base}"))
 
     def void(self) -> Graph:
         """The VoID description (persistent IRIs), computed once per data version and kept beside the downloads."""
@@ -144,6 +159,14 @@ class Catalogue:
         kg = self.constants.knowledge_graph
         return stored_void(self.downloads.version_dir / "void.nt", self.store, self.downloads.version,
                            self.constants.base_iri, kg, dumps, self.constants.literal(kg, DCTERMS.title))
+
+
+def _prepare_downloads_of(open_store: Callable[[], GraphStore], settings: Settings, public_base: str) -> None:
+    """In a child process: write every download of the published version for ``public_base``."""
+    try:
+        Catalogue(open_store(), settings, IriMapper(settings.base_iri, public_base)).prepare_downloads()
+    except StaleVersion:
+        pass  # a newer version is published: its own first catalogue request starts over
 
 
 def prepare(settings: Settings, store: GraphStore, origins: Iterable[str] | None = None,

@@ -10,10 +10,10 @@ started for one data version is dropped if another is published before it is fin
 **Off the request path.** ``graph-service load`` / ``restore`` call :func:`graph_service.catalog.prepare`, which
 writes every file for the persistent base (and any other origin it is given) right after publishing. An origin
 nobody prepared (a laptop at ``http://127.0.0.1:5000/``, or any origin after a write through SPARQL Update) is
-prepared by a background thread of the first server process whose catalogue finds it missing
-(:func:`prepare_in_background`); meanwhile the catalogue is served without byte sizes and checksums (see
-:mod:`graph_service.web.catalog` for how such pages are cached), and ``/download/{name}`` writes the one file it
-is asked for.
+prepared in the background (a child process, or a thread for a remote store) by the first server process whose
+catalogue finds it missing (:func:`prepare_in_background`); meanwhile the catalogue is served without byte sizes
+and checksums (see :mod:`graph_service.web.catalog` for how such pages are cached), and ``/download/{name}``
+writes the one file it is asked for.
 
 **Why generation is fast.** Scanning the store costs most (Oxigraph looks up the text of every term it returns:
 ~9 µs of CPU per triple), Python work per statement comes next. So:
@@ -48,6 +48,7 @@ import hashlib
 import io
 import json
 import logging
+import multiprocessing
 import os
 import re
 import shutil
@@ -663,11 +664,10 @@ _failed: dict[Path, float] = {}
 _registry_lock = threading.Lock()
 
 
-def prepare_in_background(cache: DownloadCache, specs: Callable[[], list[DownloadSpec]]) -> bool:
-    """Start writing every file of ``cache`` (``specs()``, asked in the thread: listing them queries the store)
-    in a daemon thread of this process, unless one already runs (or failed less than a minute ago); ``True`` if a
-    thread was started. Other processes doing the same wait on the origin's generator lock and find the work
-    done."""
+def prepare_in_background(cache: DownloadCache, work: Callable[[], None]) -> bool:
+    """Start ``work`` (writing every file of ``cache``) in a daemon thread of this process, unless one already
+    runs for it (or failed less than a minute ago); ``True`` if a thread was started. Other processes doing the
+    same wait on the origin's generator lock and find the work done."""
     key = cache.directory
     with _registry_lock:
         running = _running.get(key)
@@ -678,7 +678,7 @@ def prepare_in_background(cache: DownloadCache, specs: Callable[[], list[Downloa
 
         def run() -> None:
             try:
-                cache.generate_all(specs())
+                work()
             except StaleVersion:
                 pass  # a newer version is published: its own first catalogue request starts over
             except Exception:  # noqa: BLE001 - a background thread has no caller to raise to
@@ -693,6 +693,16 @@ def prepare_in_background(cache: DownloadCache, specs: Callable[[], list[Downloa
         _running[key] = thread
         thread.start()
         return True
+
+
+def run_in_child_process(target: Callable[..., None], *args: object, name: str) -> None:
+    """Run ``target(*args)`` in a new Python process (spawned: nothing of this one is copied) and wait for it;
+    raises if it fails. The arguments must pickle."""
+    process = multiprocessing.get_context("spawn").Process(target=target, args=args, name=name, daemon=True)
+    process.start()
+    process.join()
+    if process.exitcode != 0:
+        raise RuntimeError(f"the process writing the {name} ended with exit code {process.exitcode}")
 
 
 def wait_for_background(timeout: float | None = None) -> None:
