@@ -66,7 +66,7 @@ class Settings:
     client_rate_per_s: float = 50.0
     client_burst: int = 200
     #: Requests of one client being answered at the same time.
-    client_max_concurrent: int = 8
+    client_max_concurrent: int = 6  # below serve's workers x threads on 2 cores (8); browsers open 6 at once
     #: Addresses or networks of the reverse proxies whose ``X-Forwarded-For`` names the client; empty: the peer is.
     trusted_proxies: tuple[str, ...] = ()
     #: One JSON line per request (graph_service.web.access_log) from ``serve``: ``-`` stdout, a file path, empty off.

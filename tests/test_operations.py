@@ -265,7 +265,8 @@ def test_refused_requests_are_logged_too(settings, store, caplog):
 
 def test_serve_logs_each_request_once_as_json(settings, store, tmp_path):
     log_file = tmp_path / "access.log"
-    server = start_server(settings, env={"AIWATCH_ACCESS_LOG": str(log_file)})
+    # (8 at once from one client: the concurrency limit raised to let them all in; logging is under test here)
+    server = start_server(settings, env={"AIWATCH_ACCESS_LOG": str(log_file), "AIWATCH_CLIENT_MAX_CONCURRENT": "8"})
     try:
         sent = []
         with ThreadPoolExecutor(8) as pool:
