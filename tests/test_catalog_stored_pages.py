@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import threading
 
-import pyoxigraph
 import pytest
 import requests
 from conftest import start_server, stop_server
 from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import DCAT, DCTERMS, RDF
+from rdflib.namespace import DCTERMS
+from test_downloads import publish_tiny
 
 from graph_service.catalog import prepare
 from graph_service.catalog.downloads import DownloadCache, version_directory_name, wait_for_background
@@ -137,7 +137,7 @@ def test_pages_with_other_parameters_stay_in_memory_only(published):
 
 def test_a_data_version_keeps_a_bounded_number_of_pages(tmp_path, settings):
     tiny = OxigraphStore(tmp_path / "store")
-    _publish_tiny(tiny, "first", "aaaa")
+    publish_tiny(tiny, "first", "aaaa")
     pages = StoredPages(DownloadCache(tmp_path / "downloads", tiny, IriMapper(BASE, PREPARED)))
     written = [pages.write(PageKey(f"http://host-{n}/catalog", "ttl", "dcat-ap-3", False, 100),
                            StoredPage(b"x", "text/turtle")) for n in range(MAX_PAGES_PER_VERSION + 20)]
@@ -161,16 +161,6 @@ def test_processes_writing_the_same_page_at_once_leave_one_whole_file(published)
 
 # -- data versions -----------------------------------------------------------------------------------------------
 
-def _publish_tiny(store: OxigraphStore, title: str, digest: str) -> None:
-    graph = pyoxigraph.NamedNode(BASE + "graph/data/curated/datasets")
-    pstw = pyoxigraph.NamedNode(BASE + "id/dataset/pstw")
-    quads = [pyoxigraph.Quad(pstw, pyoxigraph.NamedNode(str(p)), o, graph)
-             for p, o in ((RDF.type, pyoxigraph.NamedNode(str(DCAT.Dataset))),
-                          (DCTERMS.title, pyoxigraph.Literal(title, language="en")),
-                          (DCTERMS.description, pyoxigraph.Literal("d", language="en")))]
-    store.publish(quads, digest)
-
-
 def test_a_new_data_version_gets_new_pages(tmp_path, settings):
     tiny = OxigraphStore(tmp_path / "store")
     own_settings = settings.replace(store_path=tmp_path / "store", backend="oxigraph")
@@ -186,13 +176,13 @@ def test_a_new_data_version_gets_new_pages(tmp_path, settings):
             PageKey(f"{PREPARED}catalog", "ttl", DEFAULT_PROFILE.token, False, own_settings.catalog_page_size))
         return page.body
 
-    _publish_tiny(tiny, "first", "aaaa")
+    publish_tiny(tiny, "first", "aaaa")
     prepare(own_settings, tiny, [PREPARED])
     first_version = version_directory_name(tiny.version())
     assert title_served() == Literal("first", lang="en")
     first_page = stored_file()
 
-    _publish_tiny(tiny, "second", "bbbb")
+    publish_tiny(tiny, "second", "bbbb")
     prepare(own_settings, tiny, [PREPARED])
     assert version_directory_name(tiny.version()) != first_version
     assert title_served() == Literal("second", lang="en")
@@ -201,7 +191,7 @@ def test_a_new_data_version_gets_new_pages(tmp_path, settings):
     # The pages go with their data version's folder (the downloads keep the current version and the one before).
     first_pages = own_settings.store_path / "downloads" / first_version / FOLDER
     assert first_pages.is_dir()
-    _publish_tiny(tiny, "third", "cccc")
+    publish_tiny(tiny, "third", "cccc")
     prepare(own_settings, tiny, [PREPARED])
     assert not first_pages.exists()
     wait_for_background()

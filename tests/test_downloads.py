@@ -294,7 +294,8 @@ def test_the_persistent_base_dump_is_the_canonical_text(published):
 
 # -- data versions -----------------------------------------------------------------------------------------------
 
-def _publish_tiny(store: OxigraphStore, title: str, digest: str) -> None:
+def publish_tiny(store: OxigraphStore, title: str, digest: str) -> None:
+    """Publish a one-dataset catalogue whose title is ``title`` (a new data version)."""
     graph = pyoxigraph.NamedNode(BASE + "graph/data/curated/datasets")
     pstw = pyoxigraph.NamedNode(BASE + "id/dataset/pstw")
     quads = [pyoxigraph.Quad(pstw, pyoxigraph.NamedNode(str(p)), o, graph)
@@ -309,11 +310,11 @@ def test_a_publish_while_writing_publishes_no_file(tmp_path, settings):
     what was written (possibly from both) is dropped."""
     tiny = OxigraphStore(tmp_path / "store")
     own_settings = settings.replace(store_path=tmp_path / "store")
-    _publish_tiny(tiny, "first", "aaaa")
+    publish_tiny(tiny, "first", "aaaa")
     catalogue = Catalogue(tiny, own_settings, IriMapper(BASE, "http://localhost/"))
     spec = catalogue.download_specs()["knowledge-graph.ttl"]
     cache = DownloadCache(own_settings.store_path / "downloads", tiny, catalogue.mapper)
-    _publish_tiny(tiny, "second", "bbbb")
+    publish_tiny(tiny, "second", "bbbb")
     with pytest.raises(StaleVersion):
         cache.get(spec)
     assert cache.lookup(spec) is None
@@ -323,9 +324,9 @@ def test_a_publish_while_writing_publishes_no_file(tmp_path, settings):
 
 def test_a_forced_republish_of_the_same_sources_is_a_new_version(tmp_path, settings):
     tiny = OxigraphStore(tmp_path / "store")
-    _publish_tiny(tiny, "first", "aaaa")
+    publish_tiny(tiny, "first", "aaaa")
     first = version_directory_name(tiny.version())
-    _publish_tiny(tiny, "first", "aaaa")
+    publish_tiny(tiny, "first", "aaaa")
     assert version_directory_name(tiny.version()) != first
     tiny.close()
 
@@ -370,9 +371,9 @@ def test_void_of_a_new_version_is_new(tmp_path, settings):
     tiny = OxigraphStore(tmp_path / "store")
     own_settings = settings.replace(store_path=tmp_path / "store")
     client = create_app(own_settings, tiny).test_client()
-    _publish_tiny(tiny, "first", "aaaa")
+    publish_tiny(tiny, "first", "aaaa")
     first = Graph().parse(data=client.get("/.well-known/void").data, format="turtle")
-    _publish_tiny(tiny, "second", "bbbb")
+    publish_tiny(tiny, "second", "bbbb")
     tiny_graph = pyoxigraph.NamedNode(BASE + "graph/data/curated/extra")
     tiny.publish([*tiny.quads(), pyoxigraph.Quad(pyoxigraph.NamedNode(BASE + "id/x"),
                                                  pyoxigraph.NamedNode(str(DCTERMS.title)),

@@ -67,6 +67,17 @@ def wait_for(condition, seconds: float = 30.0) -> None:
         time.sleep(0.02)
 
 
+def recorder(executor: ProcessExecutor, outcomes: dict[str, object]):
+    """``run(name, sparql)``: run a query and keep its outcome (answer or exception) under ``name``."""
+    def run(name: str, sparql: str) -> None:
+        try:
+            outcomes[name] = executor.run(job(sparql))
+        except Exception as error:  # noqa: BLE001 - the outcome is asserted by the test
+            outcomes[name] = error
+
+    return run
+
+
 def test_concurrent_queries_run_in_one_process(executor):
     answers: list[bytes] = []
 
@@ -86,12 +97,7 @@ def test_a_query_ended_by_a_runaways_cancellation_is_sent_again(executor, tmp_pa
     executor.run(job("ASK {}"))
     [first_process] = executor.pids()
     outcomes: dict[str, object] = {}
-
-    def run(name: str, sparql: str) -> None:
-        try:
-            outcomes[name] = executor.run(job(sparql))
-        except Exception as error:  # noqa: BLE001 - the outcome is asserted below
-            outcomes[name] = error
+    run = recorder(executor, outcomes)
 
     runaway = threading.Thread(target=run, args=("runaway", "ASK { ?s ?p ?o } #hold"))
     runaway.start()
@@ -124,12 +130,7 @@ def test_a_query_that_crashes_its_process_fails_and_the_others_it_was_running_ar
     executor.run(job("ASK {}"))
     [first_process] = executor.pids()
     outcomes: dict[str, object] = {}
-
-    def run(name: str, sparql: str) -> None:
-        try:
-            outcomes[name] = executor.run(job(sparql))
-        except Exception as error:  # noqa: BLE001 - the outcome is asserted below
-            outcomes[name] = error
+    run = recorder(executor, outcomes)
 
     marker = tmp_path / "held"
     bystander = threading.Thread(target=run, args=("bystander", f"ASK {{ ?s ?p ?o }} #hold-once {marker}"))

@@ -65,6 +65,7 @@ from pyoxigraph import RdfFormat, Triple
 
 from ..config import Settings
 from ..describe import describe, sparql_iri
+from ..files import partial_path
 from ..formats import by_name
 from ..namespaces import AIW, PREFIXES
 from ..store import DataVersion, GraphStore, StoreError
@@ -129,8 +130,6 @@ def _locked(path: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _partial(target: Path) -> Path:
-    return target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}.partial")
 
 
 class Canonical:
@@ -147,7 +146,7 @@ class Canonical:
             return target
         with _locked(self.directory / f".{key}.lock"):
             if not target.is_file():  # another process may have written it meanwhile
-                partial = _partial(target)
+                partial = partial_path(target)
                 try:
                     with open(partial, "wb") as out:
                         produce(self, out)
@@ -233,7 +232,7 @@ class Sources:
             return target
         with _locked(self.work / f".{key}.lock"):
             if not target.is_file():
-                partial = _partial(target)
+                partial = partial_path(target)
                 try:
                     with open(partial, "wb") as out:
                         _rewrite_file(source, out, self.mapper)
@@ -584,7 +583,7 @@ class DownloadCache:
 
     def _generate(self, spec: DownloadSpec, target: Path) -> DownloadFile:
         target.parent.mkdir(parents=True, exist_ok=True)
-        partial = _partial(target)
+        partial = partial_path(target)
         try:
             verbatim = spec.writer.verbatim(self.sources) \
                 if isinstance(spec.writer, DerivedWriter) and not spec.compressed else None

@@ -15,11 +15,10 @@ last rename winning harmlessly.
 
 from __future__ import annotations
 
-import os
-import threading
 from collections.abc import Callable
 from pathlib import Path
 
+from ..files import write_atomically
 from ..store import DataVersion, GraphStore
 
 
@@ -35,13 +34,7 @@ def keep(path: Path, data: bytes, store: GraphStore, version: DataVersion | None
     """Write ``data`` to ``path`` atomically, if data ``version`` is still the published one; whether it was."""
     if store.version() != version:
         return False
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.partial")
-    try:
-        partial.write_bytes(data)
-        os.replace(partial, path)
-    finally:
-        partial.unlink(missing_ok=True)
+    write_atomically(path, data)
     return True
 
 

@@ -22,6 +22,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+from ..files import write_atomically
 from .jobs import QueryJob, QueryOutcome
 
 DEFAULT_MAX_BYTES = 256 * 1024 * 1024
@@ -64,13 +65,7 @@ class SharedAnswers:
             self._bytes[version] = used + len(data)
         if current_version() != version:
             return False
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.partial")
-        try:
-            partial.write_bytes(data)
-            os.replace(partial, path)
-        finally:
-            partial.unlink(missing_ok=True)
+        write_atomically(path, data)
         return True
 
     def _path(self, version: str, job: QueryJob) -> Path:
