@@ -5,6 +5,7 @@ wins)."""
 from __future__ import annotations
 
 import os
+import shutil
 import threading
 from pathlib import Path
 
@@ -23,3 +24,14 @@ def write_atomically(target: Path, data: bytes) -> None:
         os.replace(partial, target)
     finally:
         partial.unlink(missing_ok=True)
+
+
+def remove_old_versions(root: Path, current: Path) -> None:
+    """Remove the folders of ``root`` (one per data version) except ``current`` and the newest other one, which
+    processes still serving the version before may read a while longer."""
+    try:
+        others = sorted((p for p in root.iterdir() if p.is_dir() and p != current), key=lambda p: p.stat().st_mtime)
+    except OSError:
+        return
+    for directory in others[:-1]:
+        shutil.rmtree(directory, ignore_errors=True)

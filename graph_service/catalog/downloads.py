@@ -65,7 +65,7 @@ from pyoxigraph import RdfFormat, Triple
 
 from ..config import Settings
 from ..describe import describe, sparql_iri
-from ..files import partial_path
+from ..files import partial_path, remove_old_versions
 from ..formats import by_name
 from ..namespaces import AIW, PREFIXES
 from ..store import DataVersion, GraphStore, StoreError
@@ -643,13 +643,7 @@ class DownloadCache:
 
     def _prune(self) -> None:
         """Remove the files of data versions no longer published (keep this one and the one before)."""
-        try:
-            versions = sorted((p for p in self.root.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime)
-        except OSError:
-            return
-        stale = [p for p in versions if p != self.version_dir][:-1]
-        for directory in stale:
-            shutil.rmtree(directory, ignore_errors=True)
+        remove_old_versions(self.root, self.version_dir)
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -17,12 +17,11 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from ..files import write_atomically
+from ..files import remove_old_versions, write_atomically
 from .jobs import QueryJob, QueryOutcome
 
 DEFAULT_MAX_BYTES = 256 * 1024 * 1024
@@ -76,23 +75,13 @@ class SharedAnswers:
     def _used(self, version: str, directory: Path) -> int:
         """Bytes kept for ``version`` (read from the folder the first time this process writes for it)."""
         if version not in self._bytes:
-            self._prune(directory)
+            remove_old_versions(self.folder, directory)
             try:
                 with os.scandir(directory) as entries:
                     self._bytes = {version: sum(e.stat().st_size for e in entries if e.is_file())}
             except FileNotFoundError:
                 self._bytes = {version: 0}
         return self._bytes[version]
-
-    def _prune(self, current: Path) -> None:
-        """Remove the folders of versions no longer published (keep this one and the newest other one)."""
-        try:
-            others = sorted((p for p in self.folder.iterdir() if p.is_dir() and p != current),
-                            key=lambda p: p.stat().st_mtime)
-        except OSError:
-            return
-        for directory in others[:-1]:
-            shutil.rmtree(directory, ignore_errors=True)
 
 
 def _folder_name(version: str) -> str:
