@@ -78,7 +78,7 @@ def _prepare_catalogue(context: Context) -> None:
 
     settings = context.settings
     try:
-        prepare(settings, context.store, [settings.base_iri, *settings.download_origins],
+        prepare(settings, context.store, settings.prepared_origins,
                 progress=lambda m: click.echo(m, err=True))
     except (OSError, StoreError) as error:  # the data is published: a server writes the files when first asked
         click.echo(f"warning: the downloads were not written now ({error}); the first catalogue request will", err=True)

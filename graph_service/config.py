@@ -11,6 +11,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -85,6 +86,14 @@ class Settings:
     #: write right after publishing (IRIs in downloads name the origin serving them); any other origin's downloads
     #: are written in the background by the first server process that serves its catalogue.
     download_origins: tuple[str, ...] = ()
+    #: Serving origins (scheme, host and port) besides the base and ``download_origins`` whose downloads are written
+    #: per data version (~0.5 GB each at a million triples); a further origin's catalogue states no byte sizes or
+    #: checksums and its ``/download`` answers 421.
+    max_download_origins: int = 4
+    #: Host names requests may name in ``Host`` (a leading dot admits subdomains, ``*`` any host); others get a 400.
+    #: Empty (default): ``localhost``, ``127.0.0.1`` and the hosts of the base IRI, of ``download_origins`` and of
+    #: ``host``. Each origin served has IRIs of its own, so its own answers, pages and downloads on disk.
+    trusted_hosts: tuple[str, ...] = ()
     #: Catalogue: datasets per page of /catalog (at most 100, as ckanext-dcat).
     catalog_page_size: int = 100
     #: Catalogue: the official DCAT-AP shapes used for the MQA "DCAT-AP compliance" indicator (its 2.1.1/ folder);
@@ -102,6 +111,25 @@ class Settings:
     @property
     def shapes_dir(self) -> Path:
         return self.project_root / "shapes"
+
+    @property
+    def answered_hosts(self) -> list[str] | None:
+        """The host names a request's ``Host`` may name (Flask's ``TRUSTED_HOSTS``); ``None``: any."""
+        if "*" in self.trusted_hosts:
+            return None
+        if self.trusted_hosts:
+            return list(self.trusted_hosts)
+        names = ["localhost", "127.0.0.1"]
+        names += [host for url in (self.base_iri, *self.download_origins) if (host := urlsplit(url).hostname)]
+        if self.host not in ("", "0.0.0.0", "::"):  # a wildcard address names no host
+            names.append(self.host)
+        return list(dict.fromkeys(names))
+
+    @property
+    def prepared_origins(self) -> tuple[str, ...]:
+        """The origins whose downloads ``load`` writes (each ending in ``/``): the base, then ``download_origins``."""
+        origins = (self.base_iri, *self.download_origins)
+        return tuple(dict.fromkeys(o if o.endswith("/") else o + "/" for o in origins))
 
     def replace(self, **changes: Any) -> Settings:
         """A copy with ``changes`` applied; ``None`` values are ignored so CLI options can pass through."""

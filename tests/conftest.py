@@ -51,7 +51,9 @@ def settings(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRe
     """The settings of the chosen backend (``store_path`` is a fresh folder either way: downloads are cached there)."""
     from store_contract import backend_settings  # imported once pytest loaded it as a plugin (assert rewriting)
 
-    embedded = Settings.from_env(environ={}, store_path=tmp_path_factory.mktemp("store"), project_root=PROJECT_ROOT)
+    # The suite serves its one store at many origins (a port per server started): none is refused its downloads.
+    embedded = Settings.from_env(environ={}, store_path=tmp_path_factory.mktemp("store"), project_root=PROJECT_ROOT,
+                                 max_download_origins=1_000)
     return backend_settings(embedded, request)
 
 

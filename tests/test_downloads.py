@@ -212,6 +212,38 @@ def test_a_download_at_an_unprepared_origin_is_written_on_demand(published, app)
     assert response.headers["Digest"] == "sha-256=" + base64.b64encode(hashlib.sha256(body).digest()).decode()
 
 
+def test_origins_beyond_the_limit_get_a_catalogue_but_no_files(published, tmp_path):
+    """Each origin's downloads are a copy of the data under its own IRIs: past ``max_download_origins`` (the base
+    and ``download_origins`` not counted), an origin's catalogue states no sizes and its downloads answer 421,
+    writing nothing; origins that have files keep them."""
+    own_settings, own_store = published
+    path = tmp_path / "store"
+    copy = OxigraphStore(path)
+    copy.publish(own_store.quads(), "origin-limit")
+    limited = own_settings.replace(store_path=path, max_download_origins=1, download_origins=("http://127.0.0.1:5011/",))
+    client = create_app(limited, copy).test_client()
+    try:
+        for admitted in ("http://127.0.0.1:5011", "http://127.0.0.1:5012"):  # configured, then the one allowed
+            assert client.get("/download/report/jrc126501.ttl", base_url=admitted).status_code == 200
+            client.get("/catalog.ttl", base_url=admitted)
+            wait_for_background()
+            assert DownloadCache.of(limited, copy, IriMapper(BASE, admitted + "/")).ready()
+        before = listing(path / "downloads")
+
+        refused = client.get("/download/report/jrc126501.ttl", base_url="http://127.0.0.1:5013")
+        page = client.get("/catalog.ttl", base_url="http://127.0.0.1:5013")
+        wait_for_background()
+
+        assert refused.status_code == 421 and b"AIWATCH_DOWNLOAD_ORIGINS" in refused.data
+        graph = Graph().parse(data=page.data, format="turtle")
+        assert page.status_code == 200 and local_distributions(graph)
+        assert not list(graph.objects(None, DCAT.byteSize))
+        assert listing(path / "downloads") == before  # nothing written for it, no folder either
+        assert client.get("/download/report/jrc126501.ttl", base_url="http://127.0.0.1:5012").status_code == 200
+    finally:
+        copy.close()
+
+
 def test_a_server_writes_an_unprepared_origins_files_in_the_background(published):
     """``graph-service serve`` (gunicorn, two worker processes) at an origin nobody prepared: the first page comes
     at once without sizes; a worker writes the files in the background; then pages state what is served."""

@@ -27,6 +27,7 @@ from graph_service.cli import main
 from graph_service.config import PROJECT_ROOT, Settings
 from graph_service.loading import load
 from graph_service.loading.sources import sha256_of
+from graph_service.sparql.query_text import structural_operators
 from graph_service.store import GraphStore, OxigraphStore
 from graph_service.web import create_app
 from graph_service.web.access_log import LOGGER_NAME
@@ -38,7 +39,6 @@ from graph_service.web.limits import (
     Refusal,
     check_query_structure,
     limit_key,
-    structural_operators,
 )
 
 ASK = {"query": "ASK { ?s ?p ?o }"}
@@ -188,6 +188,30 @@ def test_limits_come_from_the_environment():
     assert (settings.client_rate_per_s, settings.client_max_concurrent, settings.max_query_operators) == (2.5, 3, 100)
     with pytest.raises(ValueError, match="trusted_proxies"):
         ClientIdentity(("10.0.0.0/8", "proxy.example"))
+
+
+def test_the_hosts_answered_by_default_are_the_loopback_names_and_the_configured_ones():
+    default = Settings.from_env(environ={"AIWATCH_DOWNLOAD_ORIGINS": "https://mirror.example.org:8443/",
+                                         "AIWATCH_HOST": "0.0.0.0"})
+    assert default.answered_hosts == ["localhost", "127.0.0.1", "w3id.org", "mirror.example.org"]
+    assert Settings.from_env(environ={"AIWATCH_HOST": "data.example.org"}).answered_hosts[-1] == "data.example.org"
+    assert Settings.from_env(environ={"AIWATCH_TRUSTED_HOSTS": ".example.org"}).answered_hosts == [".example.org"]
+    assert Settings.from_env(environ={"AIWATCH_TRUSTED_HOSTS": "*"}).answered_hosts is None
+
+
+@pytest.mark.parametrize(("trusted", "host", "status"), [
+    ((), "localhost:5000", 200), ((), "127.0.0.1:8080", 200), ((), "w3id.org", 200),
+    ((), "attacker.example", 400), ((), "localhost.attacker.example", 400),
+    ((".example.org",), "data.example.org", 200), ((".example.org",), "localhost", 400), (("*",), "anything.test", 200),
+])
+def test_only_the_hosts_answered_for_are_served(settings, store, trusted, host, status):
+    from graph_service.web import create_app
+
+    client = create_app(settings.replace(trusted_hosts=trusted), store).test_client()
+    response = client.get("/sparql", query_string={"query": "ASK { ?s ?p ?o }"}, headers={"Host": host})
+    assert response.status_code == status
+    if status == 400:
+        assert response.mimetype == "text/plain" and "AIWATCH_TRUSTED_HOSTS" in response.get_data(as_text=True)
 
 
 def test_a_declared_body_over_the_limit_is_refused_before_it_is_read(client, settings):

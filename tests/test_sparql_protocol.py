@@ -513,6 +513,17 @@ def test_with_write_tokens_the_description_announces_sparql_update_and_the_updat
         assert answer.status_code == 401, (path, answer.text)
 
 
+def test_the_description_of_another_configuration_has_another_etag(client, client_with):
+    """Same data, other settings (writes, federation): other bytes, so a cache revalidating must not get a 304."""
+    read_only = client.get("/sparql", headers={"Accept": "text/turtle"})
+    writable = client_with(write_tokens=WRITERS).get("/sparql", headers={"Accept": "text/turtle",
+                                                                         "If-None-Match": read_only.headers["ETag"]})
+    assert writable.status_code == 200 and writable.data != read_only.data
+    assert writable.headers["ETag"] != read_only.headers["ETag"]
+    again = client.get("/sparql", headers={"Accept": "text/turtle", "If-None-Match": read_only.headers["ETag"]})
+    assert again.status_code == 304
+
+
 def test_with_an_allowlist_the_description_announces_federation(client_with):
     client = client_with(sparql_service_allowlist=("https://query.example.org/sparql",))
     parsed = Graph().parse(data=client.get("/sparql").get_data(), format="turtle")

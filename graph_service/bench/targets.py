@@ -101,10 +101,12 @@ def start_ours(store_path: Path, workdir: Path, *, workers: int, threads: int, e
     port = free_port()
     log = workdir / f"{name}.log"
     started = time.perf_counter()
+    url = f"http://127.0.0.1:{port}"
+    # Its own origin among the prepared ones (as `make run` does): never refused downloads, however many runs before.
     process = _spawn([sys.executable, "-m", "graph_service.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
                       "--workers", str(workers), "--threads", str(threads)],
-                     {"AIWATCH_STORE_PATH": str(store_path), **UNLIMITED_CLIENT, **(env or {})}, log)
-    url = f"http://127.0.0.1:{port}"
+                     {"AIWATCH_STORE_PATH": str(store_path), "AIWATCH_DOWNLOAD_ORIGINS": f"{url}/", **UNLIMITED_CLIENT,
+                      **(env or {})}, log)
     _wait_until_ready(name, process, f"{url}/ready", log)
     return Server(name, url, process, time.perf_counter() - started, log)
 

@@ -54,8 +54,9 @@ class Catalogue:
         self.mapper = mapper
         self.constants: Constants = load_constants(settings.base_iri)
         self.downloads = DownloadCache.of(settings, store, mapper)
-        #: Decided once, so that every graph of this catalogue says the same (all sizes and checksums, or none).
-        self.pending = not wait_for_downloads and not self.downloads.ready()
+        #: Decided once, so that every graph of this catalogue says the same (all sizes and checksums, or none);
+        #: an origin that gets no files (:meth:`.DownloadCache.admits`) states none.
+        self.pending = not self.downloads.ready() and not (wait_for_downloads and self.downloads.admits())
         self._wait_for_downloads = wait_for_downloads
         self._reader = RecordReader(store, self.constants)
         self._records: list[DatasetRecord] | None = None
@@ -69,7 +70,7 @@ class Catalogue:
         return self._records
 
     def context(self, profile: Profile = DEFAULT_PROFILE) -> CatalogueContext:
-        if self._wait_for_downloads:
+        if self._wait_for_downloads and not self.pending:
             self.prepare_downloads()  # all of them (and the origin marked complete): returns at once when done
             self._wait_for_downloads = False
         file_of = (lambda spec: None) if self.pending else self.downloads.get
@@ -126,7 +127,8 @@ class Catalogue:
         return {d.download.name: d.download for r in self.records for d in r.distributions if d.download}
 
     def download(self, name: str) -> tuple[DownloadSpec, DownloadFile] | None:
-        """The download ``name`` and its file (written first if need be: only this one file)."""
+        """The download ``name`` and its file (written first if need be: only this one file); raises
+        :class:`.OriginRefused` if this origin gets no files."""
         spec = self.download_specs().get(name)
         if spec is None:
             return None
@@ -141,6 +143,8 @@ class Catalogue:
         when the store can be opened by one, so that the memory the work takes (~150 MB at a million triples, and
         the store's caches it fills) is given back when it ends instead of staying with a server worker; else
         (a remote store) by a thread of this process."""
+        if not self.downloads.admits():
+            return False
         opener = self.store.worker_opener()
         if opener is None:
             return prepare_in_background(self.downloads, self.prepare_downloads)
@@ -179,9 +183,10 @@ def prepare(settings: Settings, store: GraphStore, origins: Iterable[str] | None
     already. An origin left out is prepared in the background by the first server process serving it.
     """
     say = progress or (lambda _message: None)
+    origins = [o if o.endswith("/") else o + "/" for o in dict.fromkeys(origins or [settings.base_iri])]
+    settings = settings.replace(download_origins=(*settings.download_origins, *origins))  # asked for: never refused
     try:
-        for origin in dict.fromkeys(origins or [settings.base_iri]):
-            origin = origin if origin.endswith("/") else origin + "/"
+        for origin in origins:
             catalogue = Catalogue(store, settings, IriMapper(settings.base_iri, origin))
             if catalogue.downloads.ready():
                 say(f"downloads for {origin}: already written")

@@ -54,7 +54,7 @@ import re
 import shutil
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -85,6 +85,10 @@ _WORK = ".work"  # an origin's rewritten canonical texts, removed once all its f
 
 class StaleVersion(Exception):
     """The published data changed while a file was being written: the file is dropped, not published."""
+
+
+class OriginRefused(Exception):
+    """This origin gets no files: as many origins as allowed have files of this data version already."""
 
 
 @dataclass(frozen=True)
@@ -505,6 +509,13 @@ class _Checksummed(io.RawIOBase):
         self.out.flush()
 
 
+def _origin_directory_name(origin: str) -> str:
+    return hashlib.sha256(origin.encode()).hexdigest()[:12]
+
+
+_ORIGIN_DIRECTORY = re.compile(r"[0-9a-f]{12}")
+
+
 def version_directory_name(version: DataVersion | None) -> str:
     """Names a data version: its digest and publish time (a forced republish of the same sources is new data:
     its load record differs)."""
@@ -516,25 +527,42 @@ def version_directory_name(version: DataVersion | None) -> str:
 class DownloadCache:
     """The generated files of one data version, for one serving origin."""
 
-    def __init__(self, root: Path, store: GraphStore, mapper: IriMapper) -> None:
+    def __init__(self, root: Path, store: GraphStore, mapper: IriMapper, *, origin_limit: int | None = None,
+                 unlimited: Iterable[str] = ()) -> None:
+        """``origin_limit``: how many origins other than ``unlimited`` (origins) may have files of a data version."""
         self.version = store.version()
         self.store = store
         self.mapper = mapper
         self.root = root
         self.version_dir = root / version_directory_name(self.version)
-        origin = hashlib.sha256(mapper.public_base.encode()).hexdigest()[:12]
-        self.directory = self.version_dir / origin
+        self.directory = self.version_dir / _origin_directory_name(mapper.public_base)
+        self._unlimited = frozenset(_origin_directory_name(origin) for origin in unlimited)
+        self.origin_limit = None if self.directory.name in self._unlimited else origin_limit
         self.sources = Sources(store, mapper, Canonical(self.version_dir / "canonical", store, self.version),
                                self.directory / _WORK)
 
     @classmethod
     def of(cls, settings: Settings, store: GraphStore, mapper: IriMapper) -> DownloadCache:
-        """The files of the published data version at ``mapper``'s origin, in the configured store folder."""
-        return cls(settings.store_path / "downloads", store, mapper)
+        """The files of the published data version at ``mapper``'s origin, in the configured store folder (at most
+        ``max_download_origins`` origins besides those ``load`` prepares)."""
+        return cls(settings.store_path / "downloads", store, mapper, origin_limit=settings.max_download_origins,
+                   unlimited=settings.prepared_origins)
 
     def ready(self) -> bool:
         """Whether every file of this data version and origin is written (one ``stat``)."""
         return (self.directory / _COMPLETE).is_file()
+
+    def admits(self) -> bool:
+        """Whether this origin's files may be written: each origin's are a copy of the data (its own IRIs), so any
+        ``Host`` a client sends must not cost one. An origin that has files already is admitted."""
+        if self.origin_limit is None or self.directory.is_dir():
+            return True
+        try:
+            others = sum(1 for entry in os.scandir(self.version_dir)
+                         if _ORIGIN_DIRECTORY.fullmatch(entry.name) and entry.name not in self._unlimited)
+        except FileNotFoundError:
+            return True
+        return others < self.origin_limit
 
     def written(self, name: str) -> tuple[DownloadFile, str] | None:
         """The file called ``name`` and its media type, if the origin is complete and lists it (one small read:
@@ -558,6 +586,8 @@ class DownloadCache:
         known = self._read_sidecar(target)
         if known is not None:
             return known
+        if not self.admits():
+            raise OriginRefused(self.mapper.public_base)
         with _locked(target.with_name(f".{target.name}.lock")):
             known = self._read_sidecar(target)  # another process may have written it meanwhile
             if known is None:
@@ -567,6 +597,8 @@ class DownloadCache:
 
     def generate_all(self, specs: list[DownloadSpec], progress: Callable[[str], None] | None = None) -> None:
         """Write every file of ``specs`` not written yet, then mark the origin complete (one generator at a time)."""
+        if not self.admits():
+            raise OriginRefused(self.mapper.public_base)
         with _locked(self.directory / ".generator.lock"):
             if self.ready():
                 return

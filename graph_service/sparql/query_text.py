@@ -1,9 +1,12 @@
-"""Lexical facts about a SPARQL text: its form, the endpoints of its SERVICE calls, and IRI rewriting.
+"""Lexical facts about a SPARQL text: its form, the endpoints of its SERVICE calls, IRI rewriting, and how deeply
+structured it is.
 
 pyoxigraph parses queries but does not expose the parse, so these facts come from a small lexer that knows only
 what can hide a keyword: string literals, IRIs, comments and backslash escapes in prefixed names. Everything else
 is left as "code", in which a keyword is a word not glued to a name character. The lexer errs on the side of
 seeing a keyword: a false SERVICE refuses an odd query, a missed one would let it out (see :mod:`.federation`).
+The structure count (:func:`structural_operators`, the limit of graph_service.web.limits) reads the same strings,
+IRIs and comments, and tells the other tokens apart.
 """
 
 from __future__ import annotations
@@ -11,16 +14,22 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_TOKENS = re.compile(
-    r"""
-    (?P<string>
+# The lexical pieces that can hide a keyword or an operator, shared by both readings of a text below.
+_STRING = r"""
         \"{3}(?:[^"\\]|\\.|"(?!""))*\"{3}
       | '{3}(?:[^'\\]|\\.|'(?!''))*'{3}
       | "(?:[^"\\\n\r]|\\.)*"
       | '(?:[^'\\\n\r]|\\.)*'
-    )
-  | (?P<iri><(?:[^<>"{}|^`\\\x00-\x20]|\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8})*>)
-  | (?P<comment>\#[^\n\r]*)
+"""
+_IRI = r"""<(?:[^<>"{}|^`\\\x00-\x20]|\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8})*>"""
+_COMMENT = r"""\#[^\n\r]*"""
+
+#: What hides keywords (:func:`skeleton`): everything else is code.
+_TOKENS = re.compile(
+    rf"""
+    (?P<string>{_STRING})
+  | (?P<iri>{_IRI})
+  | (?P<comment>{_COMMENT})
   | (?P<escape>\\.)
     """,
     re.VERBOSE | re.DOTALL,
@@ -164,3 +173,94 @@ def rewrite_iris(text: str, old_base: str, new_base: str) -> str:
         return token
 
     return _TOKENS.sub(replace, text)
+
+
+# -- structure: how deep a parser recurses over the text ----------------------------------------------------------
+
+#: Every token (:func:`structural_operators`).
+_TOKEN = re.compile(
+    rf"""
+    (?P<string>{_STRING})
+  | (?P<comment>{_COMMENT})
+  | (?P<iri>{_IRI})
+  | (?P<var>[?$][\w\u00b7-\uffff]+)
+  | (?P<number>[0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?)
+  | (?P<name>[A-Za-z_:\u00c0-\uffff](?:[\w.\-:%\u00b7-\uffff]*[\w\-:%\u00b7-\uffff])?)
+  | (?P<operator><<|>>|&&|\|\||<=|>=|!=|\^\^|\S)
+  | (?P<space>\s+)
+    """,
+    re.VERBOSE | re.DOTALL,
+)
+_LESS_THAN = re.compile(r"<=?")
+_COUNTED_OPERATORS = frozenset({"{", "(", "[", ".", ";", ",", "!", "/", "|", "^", "+", "-", "*", "&&", "||", "<<"})
+_COUNTED_KEYWORDS = frozenset({"UNION", "OPTIONAL", "MINUS", "FILTER", "BIND", "GRAPH", "SERVICE", "EXISTS", "NOT",
+                               "SELECT"})
+_OPERANDS = frozenset({"string", "iri", "var", "number", "name", "close"})
+
+
+def structural_operators(text: str, stop_after: int | None = None) -> int:
+    """How many structural operators ``text`` holds: brackets, separators, boolean and path operators and the
+    keywords that nest or chain, outside strings, IRIs, comments and VALUES data. Counting stops past ``stop_after``.
+
+    Each of them adds at most a level or two to the trees Oxigraph's parser and planner recurse over, so the count
+    bounds their depth however the query is written. A ``<`` right after an operand inside parentheses is read as
+    "less than", as the parser does, never as the start of an IRI that would hide what follows from the count;
+    nested quoted triples (``<<``) count even inside VALUES.
+    """
+    count = 0
+    brackets: list[str] = []
+    previous = ""  # kind of the previous token
+    values_depth = -1  # while >= 0: inside VALUES, until a "}" brings the brackets back to this depth
+    describing = False  # in the resource list of DESCRIBE, where each resource adds to a chain
+    position, length = 0, len(text)
+    while position < length:
+        match = _TOKEN.match(text, position)
+        kind, token = match.lastgroup, match.group(0)
+        if kind == "iri" and previous in _OPERANDS and brackets and brackets[-1] == "(":
+            match = _LESS_THAN.match(text, position)
+            kind, token = "operator", match.group(0)
+        position = match.end()
+        if kind in ("space", "comment"):
+            continue
+        keyword = token.upper() if kind == "name" else ""
+        if token in ("{", "(", "["):
+            brackets.append(token)
+        elif token in ("}", ")", "]") and brackets:
+            brackets.pop()
+        if values_depth >= 0:
+            if token == "}" and len(brackets) == values_depth:
+                values_depth = -1
+            elif token == "<<":
+                count += 1
+        elif keyword == "VALUES":
+            values_depth = len(brackets)
+        elif kind == "operator" and token in _COUNTED_OPERATORS:
+            if token == "(" and previous == "name":
+                count += 2  # a function call: its frames are the heaviest (crashes from ~960 nested calls)
+            elif not (token == "," and brackets and brackets[-1] == "("):  # argument lists are flat
+                count += 1
+        elif keyword in _COUNTED_KEYWORDS:
+            count += 1
+        elif describing and kind in ("iri", "name", "var") and keyword not in ("WHERE", "FROM"):
+            count += 1
+        if keyword == "DESCRIBE":
+            describing = True
+        elif describing and (token == "{" or keyword in ("WHERE", "FROM")):
+            describing = False
+        if stop_after is not None and count > stop_after:
+            break
+        previous = "close" if token in (")", "]") else kind
+    return count
+
+
+_BOUND_CHARACTERS = "{[.;,!/|^+-*&<"
+_BOUND_KEYWORDS = tuple(keyword.lower() for keyword in _COUNTED_KEYWORDS)
+
+
+def structural_operators_at_most(text: str) -> int:
+    """At least :func:`structural_operators`, counted in C: every operator character and keyword anywhere."""
+    lowered = text.lower()
+    if "describe" in lowered:
+        return len(text) + 1  # resources after DESCRIBE count without any operator: count exactly
+    bound = sum(text.count(character) for character in _BOUND_CHARACTERS) + 2 * text.count("(")
+    return bound + sum(lowered.count(keyword) for keyword in _BOUND_KEYWORDS)

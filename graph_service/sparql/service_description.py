@@ -77,7 +77,8 @@ def describe_service(
 
     ``update_endpoint``: the URL of the update-only endpoint when writes are enabled; ``None``: read-only.
     """
-    service, dataset, default_graph = _n(endpoint + "#service"), _n(endpoint + "#dataset"), BlankNode()
+    # Blank nodes named by position: the same settings and data give the same bytes (its ETag is strong).
+    service, dataset, default_graph = _n(endpoint + "#service"), _n(endpoint + "#dataset"), BlankNode("default")
     features = [SD + "UnionDefaultGraph", *([SD + "BasicFederatedQuery"] if federation else [])]
     languages = ["SPARQL10Query", "SPARQL11Query", *(["SPARQL11Update"] if update_endpoint else [])]
     limits = (f"The default graph is the union of all named graphs. Queries are cancelled after {timeout_s:g} s; "
@@ -109,8 +110,8 @@ def describe_service(
         Triple(default_graph, _n(VOID + "triples"), _count(statistics.union_triples)),
         Triple(default_graph, _n(RDFS + "comment"), Literal("The union of all named graphs.", language="en")),
     ]
-    for graph_iri, count in statistics.graph_triples:
-        named, graph = BlankNode(), BlankNode()
+    for position, (graph_iri, count) in enumerate(statistics.graph_triples):
+        named, graph = BlankNode(f"named{position}"), BlankNode(f"graph{position}")
         triples.append(Triple(dataset, _n(SD + "namedGraph"), named))
         graphs += [
             Triple(named, RDF_TYPE, _n(SD + "NamedGraph")),

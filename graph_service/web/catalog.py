@@ -32,7 +32,7 @@ from rdflib.namespace import DCAT, DCTERMS, RDF
 
 from ..catalog import Catalogue, rewrite
 from ..catalog import profiles as catalog_profiles
-from ..catalog.downloads import DownloadCache
+from ..catalog.downloads import DownloadCache, OriginRefused
 from ..catalog.paging import PagingError, parse_modified_since, parse_page
 from ..catalog.profiles import DEFAULT_PROFILE, Profile
 from ..catalog.quality import DIMENSIONS, MAX_POINTS, UrlChecker, assess_catalogue, to_dqv, wsgi_status_of
@@ -273,7 +273,14 @@ def download(name: str) -> Response:
     if written is not None:
         file, media_type = written
     else:  # not written for this origin yet (or no such download): the records say which files there are
-        found = _catalogue().download(name)
+        try:
+            found = _catalogue().download(name)
+        except OriginRefused:
+            limit = context.settings().max_download_origins
+            return http.plain_error(421, f"No downloads are written for {request.host_url}: this data version has "
+                                         f"them for {limit} origins besides the service's own already (each is a "
+                                         "copy of the data under its own IRIs). An operator adds origins with "
+                                         "AIWATCH_DOWNLOAD_ORIGINS.")
         if found is None:
             return http.plain_error(404, f"no download {name!r}; the catalogue (/catalog) lists them all")
         spec, file = found

@@ -14,6 +14,7 @@ from collections import OrderedDict
 from collections.abc import Iterable
 
 from flask import Flask, Response, current_app, request
+from werkzeug.exceptions import SecurityError
 from werkzeug.http import http_date, quote_etag
 
 from ..store import DataVersion
@@ -206,8 +207,18 @@ class _CompressedBodies:
 _COMPRESSED = _CompressedBodies()
 
 
+def _untrusted_host(_error: SecurityError) -> Response:
+    hosts = current_app.config["TRUSTED_HOSTS"] or []
+    return plain_error(400, f"This service does not answer for the host named in this request (Host: "
+                            f"{request.environ.get('HTTP_HOST', '')!r}); it answers for {', '.join(hosts)}. An "
+                            "operator adds names with AIWATCH_TRUSTED_HOSTS (README \"Configuration\").")
+
+
 def install(app: Flask) -> None:
     """Install the shared HTTP behaviour on every route of ``app``."""
+    # Each origin served gets IRIs, answers, pages and downloads of its own: only named hosts are answered.
+    app.config["TRUSTED_HOSTS"] = app.config["SETTINGS"].answered_hosts
+    app.register_error_handler(SecurityError, _untrusted_host)
     app.before_request(_preflight)
     app.after_request(_cors)
     app.after_request(_gzip)

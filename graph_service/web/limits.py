@@ -63,6 +63,7 @@ from werkzeug.utils import cached_property
 from werkzeug.wsgi import LimitedStream, get_input_stream
 
 from ..config import Settings
+from ..sparql.query_text import structural_operators, structural_operators_at_most
 from .http import plain_error
 
 #: Probes for load balancers: never limited.
@@ -312,86 +313,6 @@ def share_across_processes() -> None:
 # Query structure
 # ---------------------------------------------------------------------------------------------------------------
 
-_TOKEN = re.compile(
-    r"""
-    (?P<string>
-        \"{3}(?:[^"\\]|\\.|"(?!""))*\"{3}
-      | '{3}(?:[^'\\]|\\.|'(?!''))*'{3}
-      | "(?:[^"\\\n\r]|\\.)*"
-      | '(?:[^'\\\n\r]|\\.)*'
-    )
-  | (?P<comment>\#[^\n\r]*)
-  | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
-  | (?P<var>[?$][\w\u00b7-\uffff]+)
-  | (?P<number>[0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?)
-  | (?P<name>[A-Za-z_:\u00c0-\uffff](?:[\w.\-:%\u00b7-\uffff]*[\w\-:%\u00b7-\uffff])?)
-  | (?P<operator><<|>>|&&|\|\||<=|>=|!=|\^\^|\S)
-  | (?P<space>\s+)
-    """,
-    re.VERBOSE | re.DOTALL,
-)
-_LESS_THAN = re.compile(r"<=?")
-_COUNTED_OPERATORS = frozenset({"{", "(", "[", ".", ";", ",", "!", "/", "|", "^", "+", "-", "*", "&&", "||", "<<"})
-_COUNTED_KEYWORDS = frozenset({"UNION", "OPTIONAL", "MINUS", "FILTER", "BIND", "GRAPH", "SERVICE", "EXISTS", "NOT",
-                               "SELECT"})
-_OPERANDS = frozenset({"string", "iri", "var", "number", "name", "close"})
-
-
-def structural_operators(text: str, stop_after: int | None = None) -> int:
-    """How many structural operators ``text`` holds: brackets, separators, boolean and path operators and the
-    keywords that nest or chain, outside strings, IRIs, comments and VALUES data. Counting stops past ``stop_after``.
-
-    Each of them adds at most a level or two to the trees Oxigraph's parser and planner recurse over, so the count
-    bounds their depth however the query is written. A ``<`` right after an operand inside parentheses is read as
-    "less than", as the parser does, never as the start of an IRI that would hide what follows from the count;
-    nested quoted triples (``<<``) count even inside VALUES.
-    """
-    count = 0
-    brackets: list[str] = []
-    previous = ""  # kind of the previous token
-    values_depth = -1  # while >= 0: inside VALUES, until a "}" brings the brackets back to this depth
-    describing = False  # in the resource list of DESCRIBE, where each resource adds to a chain
-    position, length = 0, len(text)
-    while position < length:
-        match = _TOKEN.match(text, position)
-        kind, token = match.lastgroup, match.group(0)
-        if kind == "iri" and previous in _OPERANDS and brackets and brackets[-1] == "(":
-            match = _LESS_THAN.match(text, position)
-            kind, token = "operator", match.group(0)
-        position = match.end()
-        if kind in ("space", "comment"):
-            continue
-        keyword = token.upper() if kind == "name" else ""
-        if token in ("{", "(", "["):
-            brackets.append(token)
-        elif token in ("}", ")", "]") and brackets:
-            brackets.pop()
-        if values_depth >= 0:
-            if token == "}" and len(brackets) == values_depth:
-                values_depth = -1
-            elif token == "<<":
-                count += 1
-        elif keyword == "VALUES":
-            values_depth = len(brackets)
-        elif kind == "operator" and token in _COUNTED_OPERATORS:
-            if token == "(" and previous == "name":
-                count += 2  # a function call: its frames are the heaviest (crashes from ~960 nested calls)
-            elif not (token == "," and brackets and brackets[-1] == "("):  # argument lists are flat
-                count += 1
-        elif keyword in _COUNTED_KEYWORDS:
-            count += 1
-        elif describing and kind in ("iri", "name", "var") and keyword not in ("WHERE", "FROM"):
-            count += 1
-        if keyword == "DESCRIBE":
-            describing = True
-        elif describing and (token == "{" or keyword in ("WHERE", "FROM")):
-            describing = False
-        if stop_after is not None and count > stop_after:
-            break
-        previous = "close" if token in (")", "]") else kind
-    return count
-
-
 class QueryTooComplex(Exception):
     pass
 
@@ -407,22 +328,9 @@ def _structural_operators_up_to(text: str, limit: int) -> int:
     return structural_operators(text, stop_after=limit)
 
 
-_BOUND_CHARACTERS = "{[.;,!/|^+-*&<"
-_BOUND_KEYWORDS = tuple(keyword.lower() for keyword in _COUNTED_KEYWORDS)
-
-
-def _upper_bound(text: str) -> int:
-    """At least :func:`structural_operators`, counted in C: every operator character and keyword anywhere."""
-    lowered = text.lower()
-    if "describe" in lowered:
-        return len(text) + 1  # resources after DESCRIBE count without any operator: count exactly
-    bound = sum(text.count(character) for character in _BOUND_CHARACTERS) + 2 * text.count("(")
-    return bound + sum(lowered.count(keyword) for keyword in _BOUND_KEYWORDS)
-
-
 def check_query_structure(text: str, limit: int) -> None:
     """Raise :class:`QueryTooComplex` when ``text`` holds more than ``limit`` structural operators."""
-    if limit <= 0 or len(text) <= limit or _upper_bound(text) <= limit:
+    if limit <= 0 or len(text) <= limit or structural_operators_at_most(text) <= limit:
         return  # the common case, cheap: every counted operator takes a character, most queries have few
     if _structural_operators_up_to(text, limit) > limit:
         raise QueryTooComplex(

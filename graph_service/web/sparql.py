@@ -17,6 +17,7 @@ Read-only unless write tokens are configured; then ``POST`` of an update goes to
 from __future__ import annotations
 
 import functools
+import hashlib
 import time
 from dataclasses import dataclass
 
@@ -258,4 +259,6 @@ def _describe(parsed: DescriptionRequest) -> Response:
     )
     body = pyoxigraph.serialize(triples, format=fmt.rdf_format, prefixes=SD_PREFIXES)
     response = negotiated(Response(body, content_type=fmt.content_type))
-    return cacheable(response, request.path, request.query_string.decode("latin-1"), fmt.name)
+    # The description states settings too (writes, federation, limits): its bytes name the representation.
+    return cacheable(response, request.path, request.query_string.decode("latin-1"), fmt.name,
+                     hashlib.sha256(body).hexdigest())
