@@ -385,3 +385,32 @@ def test_a_bulk_loaded_publish_survives_an_engine_restart(tmp_path_factory: pyte
                       ) == ["Ispra"]
     finally:
         subprocess.run(["bash", str(scripts / "stop.sh"), str(directory)], capture_output=True)
+
+
+@pytest.mark.slow
+def test_the_engines_transaction_limit_bounds_a_republish_not_the_first_publish(tmp_path_factory) -> None:
+    """A Virtuoso whose transactions may log only 200 kB (as its default 50 MB does for ~400,000 quads): the first
+    publish of a dataset loads its graphs directly and commits only the record, so any size goes in; a republish
+    changing more than the limit allows is rolled back whole, and the first version stays served."""
+    directory = tmp_path_factory.mktemp("virtuoso-small-transactions")
+    scripts = Path(__file__).resolve().parent.parent / "scripts" / "virtuoso"
+    started = subprocess.run(["bash", str(scripts / "start.sh"), str(directory)], capture_output=True, text=True,
+                             env={**os.environ, "VIRTUOSO_AFTER_IMAGE_LIMIT": "200000"})
+    assert started.returncode == 0, started.stderr[-2000:]
+    engine = {line.split("=", 1)[0].removeprefix("export "): line.split("=", 1)[1]
+              for line in started.stdout.splitlines() if line.startswith("export AIWATCH_REMOTE_")}
+
+    def statements(tag: str) -> list[Quad]:
+        return [Quad(NamedNode(f"{EX}{tag}/{i}"), NamedNode(f"{EX}label"), Literal(f"{tag} number {i}"),
+                     NamedNode(f"{EX}graph/{tag}")) for i in range(5_000)]
+
+    try:
+        store = new_remote(engine)
+        first = store.publish(statements("first"), "first")
+        assert store.version() == first and count(store) == 5_000
+        with pytest.raises(StoreError, match="previous data still served"):
+            store.publish(statements("second"), "second")  # 10,000 quads to delete and insert, twice (union)
+        assert store.version() == first and count(store) == 5_000
+        assert values(store, f"SELECT ?l WHERE {{ <{EX}first/7> <{EX}label> ?l }}") == ["first number 7"]
+    finally:
+        subprocess.run(["bash", str(scripts / "stop.sh"), str(directory)], capture_output=True)

@@ -361,10 +361,16 @@ def _compare_virtuoso(config: BenchConfig, result: SizeResult, store_path: Path,
     except ImportError as error:
         result.notes.append(f"the remote backend is not available ({error}): Virtuoso not compared.")
         return
+    # A database of its own per size: publishing 10M triples over the 1M ones would be a republish replacing nearly
+    # all of them, one transaction past Virtuoso's size limit; into an empty dataset it is a first publish.
+    directory = config.workdir / f"virtuoso-{label}"
     virtuoso = _VIRTUOSO_STATE.get("instance")
+    if virtuoso is not None and virtuoso.directory != directory:
+        _VIRTUOSO_STATE.pop("instance").stop()
+        virtuoso = None
     if virtuoso is None:
-        progress("starting Virtuoso (scripts/virtuoso/start.sh)")
-        virtuoso = targets.start_virtuoso(config.workdir / "virtuoso")
+        progress(f"starting Virtuoso in {directory} (scripts/virtuoso/start.sh)")
+        virtuoso = targets.start_virtuoso(directory)
         _VIRTUOSO_STATE["instance"] = virtuoso
     env = virtuoso.env
     remote = RemoteStore(env["AIWATCH_REMOTE_QUERY_URL"], env["AIWATCH_REMOTE_UPDATE_URL"],

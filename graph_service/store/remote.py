@@ -32,7 +32,10 @@ counts are checked, and **one** SPARQL Update operation switches: ``DELETE`` fro
 what its staging graph lacks, ``INSERT`` what it lacks, in one ``WHERE`` (so a republish of mostly unchanged data
 is a small transaction). Virtuoso runs one operation as one transaction (``define sql:log-enable 1`` keeps it
 logged): a crash, a deadlock or its transaction size limit (``TransactionAfterImageLimit``) roll it back and the
-old version stays published. Its HTTP endpoint, though, commits what a request changed even when it then reports
+old version stays published. The first publish of a dataset (no record yet) loads the graphs where they are
+served and switches only the record: copying all the data in one transaction would pass any usual transaction
+size limit at 10M triples, and until the record names them no query reads those graphs. Its HTTP endpoint, though,
+commits what a request changed even when it then reports
 an error (several operations in one request are not atomic), so the outcome is read back (record + live triple
 counts) instead of trusted. What readers observe: until the switch commits, the old data and the old record
 (ETags derive from it); after it, the new ones. Virtuoso's isolation is READ COMMITTED without snapshots, so a
@@ -550,9 +553,18 @@ class RemoteStore(GraphStore):
             current = self._read_record()
             token = f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
             names = sorted(g.value for g in data.named_graphs() if isinstance(g, NamedNode))
-            staging = {live: f"{self._prefix}/staging/{token}/{i}" for i, live in enumerate(names)}
-            staging[self._union_graph] = f"{self._prefix}/staging/{token}/union"
+            # Nothing published yet: the graphs are loaded where they will be served, and only the record is
+            # switched. Copying them from staging graphs would be one transaction as large as the data, which
+            # Virtuoso refuses past TransactionAfterImageLimit (10M triples pass any usual setting). No query names
+            # those graphs until the record does, and a failure leaves no record: nothing served, as before.
+            first = current.version is None
+            if first:
+                staging = {live: live for live in [*names, self._union_graph]}
+            else:
+                staging = {live: f"{self._prefix}/staging/{token}/{i}" for i, live in enumerate(names)}
+                staging[self._union_graph] = f"{self._prefix}/staging/{token}/union"
             record_staging = f"{self._prefix}/staging/{token}/record"
+            staged = [record_staging] if first else [*staging.values(), record_staging]
             published_at = datetime.now(UTC)
             record = [
                 Quad(self._record_graph, _DIGEST, Literal(digest), NamedNode(record_staging)),
@@ -560,17 +572,21 @@ class RemoteStore(GraphStore):
                      NamedNode(record_staging)),
                 *(Quad(self._record_graph, _GRAPH, NamedNode(g), NamedNode(record_staging)) for g in names),
             ]
-            moves = {**staging, self._prefix: record_staging}
+            moves = {self._prefix: record_staging} if first else {**staging, self._prefix: record_staging}
             try:
                 self._drop_staging(self._staging_graphs())  # left over by a crashed publish
-                self._register_staging([*staging.values(), record_staging])
+                if first:
+                    self._drop_graphs(list(staging))  # what a failed first publish may have left
+                self._register_staging(staged)
                 expected = self._stage(data, staging, record, record_staging)
                 wrong = self._count_mismatches(expected)
                 if wrong:
                     hint = " (Virtuoso bulk loader: see DB.DBA.LOAD_LIST ll_error)" if self.bulk_dir else ""
                     raise StoreError(f"the engine did not store what was sent{hint}: {wrong}; the record as "
                                      f"staged: {self._graph_text(record_staging)}")
-                self._switch_and_check(current.graphs, moves, {live: expected[s] for live, s in moves.items()}, digest)
+                live_counts = {live: expected[staging[live]] for live in staging}
+                live_counts[self._prefix] = expected[record_staging]
+                self._switch_and_check(current.graphs, moves, live_counts, names, digest)
             except _IncompleteSwitch:
                 raise
             except StoreError as error:
@@ -578,7 +594,7 @@ class RemoteStore(GraphStore):
                                  f"{error}") from error
             finally:
                 try:
-                    self._drop_staging([*staging.values(), record_staging])
+                    self._drop_staging(staged)
                 except StoreError:
                     pass  # the next publish removes them; they are never visible to queries
             return self._read_record().version or DataVersion(digest, published_at)
@@ -599,6 +615,9 @@ class RemoteStore(GraphStore):
             entries = " ".join(f"<{self._prefix}> <{_STAGING.value}> <{g}> ." for g in graphs)
             self._update(" ;\n".join(f"DROP SILENT GRAPH <{g}>" for g in graphs)
                          + f" ;\nDELETE DATA {{ GRAPH <{self._prefix}/staging-list> {{ {entries} }} }}")
+
+    def _drop_graphs(self, graphs: Sequence[str]) -> None:
+        self._update(" ;\n".join(f"DROP SILENT GRAPH <{g}>" for g in graphs))
 
     def _stage(self, data: Store, staging: dict[str, str], record: list[Quad], record_staging: str) -> dict[str, int]:
         """Copy every graph into its staging graph; returns the triple count each staging graph must have."""
@@ -708,7 +727,7 @@ class RemoteStore(GraphStore):
         return "; ".join(wrong[:5])
 
     def _switch_and_check(self, old_graphs: Sequence[str], moves: dict[str, str], expected: dict[str, int],
-                          digest: str) -> None:
+                          graphs: Sequence[str], digest: str) -> None:
         """Switch, then make sure the record and the live graphs are what was staged.
 
         Virtuoso's HTTP endpoint commits what a request changed even when it then reports an error, so the
@@ -721,7 +740,7 @@ class RemoteStore(GraphStore):
             failure = error
         record = self._read_record()
         switched = record.version is not None and record.version.digest == digest and \
-            record.graphs == tuple(sorted(g for g in moves if g not in (self._prefix, self._union_graph)))
+            record.graphs == tuple(sorted(graphs))
         wrong = self._count_mismatches(expected)
         if switched and not wrong:
             return

@@ -79,8 +79,9 @@ NumberOfBuffers = $BUFFERS
 MaxDirtyBuffers = $(( BUFFERS * 3 / 4 ))
 DirsAllowed = $DIR/db, $DIR/bulk
 ThreadsPerQuery = 2
-; A publish switches in one transaction: allow ~1 GB of after-images (default 50 MB, about 400,000 changed quads).
-TransactionAfterImageLimit = 1000000000
+; A republish switches in one transaction: allow ~1 GB of after-images (Virtuoso's default 50 MB is about
+; 400,000 changed quads). VIRTUOSO_AFTER_IMAGE_LIMIT changes it (tests use a small one).
+TransactionAfterImageLimit = ${VIRTUOSO_AFTER_IMAGE_LIMIT:-1000000000}
 AsyncQueueMaxThreads = 10
 
 [HTTPServer]
