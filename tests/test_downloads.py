@@ -9,6 +9,7 @@ import hashlib
 import io
 import itertools
 import os
+import re
 import time
 from collections import Counter
 from pathlib import Path
@@ -40,7 +41,7 @@ from graph_service.catalog.downloads import (
 )
 from graph_service.config import PROJECT_ROOT
 from graph_service.namespaces import SPDX
-from graph_service.store import OxigraphStore
+from graph_service.store import OxigraphStore, StoreError
 from graph_service.web import create_app
 from graph_service.web.iris import IriMapper
 
@@ -420,11 +421,18 @@ def test_void_of_a_new_version_is_new(tmp_path, settings):
 # -- engines that cap result sizes -------------------------------------------------------------------------------
 
 class CappedEngine(OxigraphStore):
-    """Oxigraph answering CONSTRUCT queries with at most ``cap`` triples, as Virtuoso does (ResultSetMaxRows)."""
+    """Oxigraph answering CONSTRUCT queries with at most ``cap`` triples, as Virtuoso does (ResultSetMaxRows), and
+    refusing to sort more than ``max_sorted`` rows for one answer (OFFSET + LIMIT), as Virtuoso does past a million
+    ("array in for vectored over max vector length")."""
 
     cap = 500
+    max_sorted = 2 * cap
 
     def query(self, sparql, **kwargs):
+        paging = re.search(r"LIMIT (\d+) OFFSET (\d+)", sparql)
+        if paging and int(paging[1]) + int(paging[2]) > self.max_sorted:
+            raise StoreError(f"array in for vectored over max vector length {int(paging[1]) + int(paging[2])} > "
+                             f"{self.max_sorted}")
         result = super().query(sparql, **kwargs)
         if not isinstance(result, pyoxigraph.QueryTriples):
             return result
@@ -434,7 +442,8 @@ class CappedEngine(OxigraphStore):
 
 
 def test_an_engine_that_caps_results_is_read_page_by_page(published, tmp_path):
-    """The canonical texts are complete whatever an engine's result size limit: the triples are paged."""
+    """The canonical texts are complete whatever an engine's result size limit: the triples are paged, and no page
+    asks the engine to sort more rows than one answer holds (a graph of 3,000 triples, 6 times the cap)."""
     _, own_store = published
     small = OxigraphStore(tmp_path / "store")
     small.publish(itertools.islice(own_store.quads(), 3000), "small")
@@ -447,6 +456,28 @@ def test_an_engine_that_caps_results_is_read_page_by_page(published, tmp_path):
     named = whole.path("named-graphs.nq", named_graphs_producer).read_bytes().splitlines()
     per_graph = Counter(line.rsplit(b" ", 2)[-2] for line in named)
     assert max(per_graph.values()) > 2 * CappedEngine.cap  # a graph was read in several pages
+    capped.close()
+    small.close()
+
+
+def test_a_subject_with_more_triples_than_a_page_is_read_alone(tmp_path):
+    """Pages end at a subject; one subject with more triples than a page (but fewer than the engine's cap) is
+    read by itself, and blank-node subjects by OFFSET."""
+    graph = pyoxigraph.NamedNode(BASE + "graph/big")
+    label = pyoxigraph.NamedNode(str(DCTERMS.description))
+    quads = [pyoxigraph.Quad(pyoxigraph.NamedNode(BASE + "id/hub"), label, pyoxigraph.Literal(f"part {i}"), graph)
+             for i in range(CappedEngine.cap * 3 // 4)]  # more than a page (half the cap), less than the cap
+    quads += [pyoxigraph.Quad(pyoxigraph.NamedNode(f"{BASE}id/leaf-{i:04d}"), label, pyoxigraph.Literal("leaf"), graph)
+              for i in range(CappedEngine.cap * 2)]
+    quads += [pyoxigraph.Quad(pyoxigraph.BlankNode(f"b{i}"), label, pyoxigraph.Literal("blank"), graph)
+              for i in range(CappedEngine.cap // 2)]
+    small = OxigraphStore(tmp_path / "store")
+    small.publish(quads, "big-subject")
+    capped = CappedEngine(tmp_path / "store")
+    whole = Canonical(tmp_path / "whole", small, small.version()).path("named-graphs.nq", named_graphs_producer)
+    paged = Canonical(tmp_path / "paged", capped, small.version()).path("named-graphs.nq", named_graphs_producer)
+    assert len(paged.read_bytes().splitlines()) == len(quads)
+    assert sorted(paged.read_bytes().splitlines()) == sorted(whole.read_bytes().splitlines())
     capped.close()
     small.close()
 

@@ -414,3 +414,37 @@ def test_the_engines_transaction_limit_bounds_a_republish_not_the_first_publish(
         assert values(store, f"SELECT ?l WHERE {{ <{EX}first/7> <{EX}label> ?l }}") == ["first number 7"]
     finally:
         subprocess.run(["bash", str(scripts / "stop.sh"), str(directory)], capture_output=True)
+
+
+@pytest.mark.slow
+def test_downloads_read_from_an_engine_that_caps_answers_are_complete(tmp_path_factory) -> None:
+    """A Virtuoso cutting every answer at 500 rows (its ResultSetMaxRows): a graph's dump is read in pages of
+    subjects (and blank-node subjects by OFFSET) and holds every triple, as read from the embedded store."""
+    from graph_service.catalog.downloads import Canonical, named_graphs_producer
+    from graph_service.store import OxigraphStore
+
+    directory = tmp_path_factory.mktemp("virtuoso-capped")
+    scripts = Path(__file__).resolve().parent.parent / "scripts" / "virtuoso"
+    started = subprocess.run(["bash", str(scripts / "start.sh"), str(directory)], capture_output=True, text=True,
+                             env={**os.environ, "VIRTUOSO_RESULT_SET_MAX_ROWS": "500"})
+    assert started.returncode == 0, started.stderr[-2000:]
+    engine = {line.split("=", 1)[0].removeprefix("export "): line.split("=", 1)[1]
+              for line in started.stdout.splitlines() if line.startswith("export AIWATCH_REMOTE_")}
+    graph, label = NamedNode(f"{EX}graph/big"), NamedNode(f"{EX}label")
+    quads = [Quad(NamedNode(f"{EX}hub"), label, Literal(f"part {i}"), graph) for i in range(300)]
+    quads += [Quad(NamedNode(f"{EX}leaf/{i}"), label, Literal(f"leaf \"{i}\""), graph) for i in range(1_500)]
+    quads += [Quad(NamedNode(f"{EX}odd/é{i}"), label, Literal("odd"), graph) for i in range(50)]
+    embedded = OxigraphStore(tmp_path_factory.mktemp("embedded") / "store")
+    try:
+        store = new_remote(engine)
+        store.publish(quads, "capped")
+        embedded.publish(quads, "capped")
+        capped = store.query(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{EX}graph/big> {{ ?s ?p ?o }} }}")
+        assert len(list(capped)) < len(quads)  # the engine cuts the answer (at 500 or 501 rows): the dump pages
+        work = tmp_path_factory.mktemp("canonical")
+        paged = Canonical(work / "remote", store, store.version()).path("g.nq", named_graphs_producer)
+        whole = Canonical(work / "embedded", embedded, embedded.version()).path("g.nq", named_graphs_producer)
+        assert sorted(paged.read_bytes().splitlines()) == sorted(whole.read_bytes().splitlines())
+    finally:
+        embedded.close()
+        subprocess.run(["bash", str(scripts / "stop.sh"), str(directory)], capture_output=True)

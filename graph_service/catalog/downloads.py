@@ -297,7 +297,8 @@ def _construct_into(store: GraphStore, where: str, out: BinaryIO, graph: bytes |
     """Write ``CONSTRUCT { ?s ?p ?o } WHERE { where }`` as N-Triples (N-Quads in ``graph``).
 
     An engine that caps result sizes (Virtuoso's ResultSetMaxRows) returns fewer triples than ``where`` matches:
-    then the triples are asked for again page by page, in a fixed order, as many per page as the engine gave.
+    then the triples are asked for again in pages, as many per page as half what the engine gave
+    (:func:`_construct_in_pages`).
     """
     expected = _count(store, where)
     start = out.tell()
@@ -308,13 +309,43 @@ def _construct_into(store: GraphStore, where: str, out: BinaryIO, graph: bytes |
     out.truncate()
     if written == 0:
         raise StoreError(f"the engine returned no triple of {expected} for a download")
-    total = 0
-    for offset in range(0, expected, written):
-        page = (f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ {{ SELECT ?s ?p ?o WHERE {{ {where} }} ORDER BY ?s ?p ?o "
-                f"LIMIT {written} OFFSET {offset} }} }}")
-        total += _construct_page(store, page, out, graph)
+    total = _construct_in_pages(store, where, out, graph, max(1, written // 2))
     if total != expected:
         raise StoreError(f"the engine returned {total} of {expected} triples for a download, page by page")
+
+
+def _construct_in_pages(store: GraphStore, where: str, out: BinaryIO, graph: bytes | None, page: int) -> int:
+    """The triples of ``where`` in pages of at most ``page``; the number written.
+
+    Triples with an IRI subject come in ranges of subjects (by their text), each range ending where the next
+    page would start, so that no query skips more than ``page`` rows: Virtuoso refuses an ``OFFSET`` whose rows
+    to sort pass a million ("max vector length"), which a graph of 10M triples needs with plain ``LIMIT``/``OFFSET``
+    paging. Blank-node subjects have no text every engine orders by: those few are paged by ``OFFSET``.
+    """
+
+    def construct(condition: str) -> int:
+        return _construct_page(store, f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ {where} {condition} }}", out, graph)
+
+    total, lower = 0, "FILTER(isIRI(?s))"
+    while True:
+        # The subject of the first triple past this page: the page stops before it.
+        rows = store.select(f"SELECT ?s WHERE {{ {where} {lower} }} ORDER BY STR(?s) LIMIT 1 OFFSET {page}")
+        if not rows:
+            total += construct(lower)
+            break
+        end = str(pyoxigraph.Literal(rows[0]["s"].value))
+        written = construct(f"{lower} FILTER(STR(?s) < {end})")
+        total += written
+        if written == 0:  # the range's first subject has more than a page of triples: it alone, then past it
+            total += construct(f"FILTER(isIRI(?s) && STR(?s) = {end})")
+            lower = f"FILTER(isIRI(?s) && STR(?s) > {end})"
+        else:
+            lower = f"FILTER(isIRI(?s) && STR(?s) >= {end})"
+    for offset in range(0, _count(store, f"{where} FILTER(isBlank(?s))"), page):
+        total += _construct_page(store, f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ {{ SELECT ?s ?p ?o WHERE {{ {where} "
+                                        f"FILTER(isBlank(?s)) }} ORDER BY ?s ?p ?o LIMIT {page} OFFSET {offset} }} }}",
+                                 out, graph)
+    return total
 
 
 def named_graphs_producer(canonical: Canonical, out: BinaryIO) -> None:

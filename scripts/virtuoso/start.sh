@@ -92,8 +92,8 @@ ServerThreads = 20
 EnabledDavVSP = 0
 
 [SPARQL]
-; Above the service's max_result_rows: Virtuoso cuts longer answers silently.
-ResultSetMaxRows = 1000000
+; Above the service's max_result_rows: Virtuoso cuts longer answers silently (VIRTUOSO_RESULT_SET_MAX_ROWS: tests).
+ResultSetMaxRows = ${VIRTUOSO_RESULT_SET_MAX_ROWS:-1000000}
 ; No "anytime" partial answers: the service enforces its own time limit.
 MaxQueryExecutionTime = 0
 MaxQueryCostEstimationTime = 0
