@@ -27,7 +27,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import DCAT, DCTERMS, RDF, VOID, XSD
 
-from graph_service.catalog import Catalogue, prepare
+from graph_service.catalog import Catalogue, downloads, prepare
 from graph_service.catalog.downloads import (
     Canonical,
     DownloadCache,
@@ -421,33 +421,45 @@ def test_void_of_a_new_version_is_new(tmp_path, settings):
 # -- engines that cap result sizes -------------------------------------------------------------------------------
 
 class CappedEngine(OxigraphStore):
-    """Oxigraph answering CONSTRUCT queries with at most ``cap`` triples, as Virtuoso does (ResultSetMaxRows), and
-    refusing to sort more than ``max_sorted`` rows for one answer (OFFSET + LIMIT), as Virtuoso does past a million
-    ("array in for vectored over max vector length")."""
+    """Oxigraph answering CONSTRUCT queries with at most ``cap`` triples, as Virtuoso does (ResultSetMaxRows); with
+    ``max_vector`` set, failing instead on a CONSTRUCT that matches more triples than that, or on a page whose
+    OFFSET + LIMIT passes it, as Virtuoso does past a million ("array in for vectored over max vector length")."""
 
     cap = 500
-    max_sorted = 2 * cap
+    max_vector: int | None = None
 
     def query(self, sparql, **kwargs):
         paging = re.search(r"LIMIT (\d+) OFFSET (\d+)", sparql)
-        if paging and int(paging[1]) + int(paging[2]) > self.max_sorted:
+        if self.max_vector and paging and int(paging[1]) + int(paging[2]) > self.max_vector:
             raise StoreError(f"array in for vectored over max vector length {int(paging[1]) + int(paging[2])} > "
-                             f"{self.max_sorted}")
+                             f"{self.max_vector}")
         result = super().query(sparql, **kwargs)
         if not isinstance(result, pyoxigraph.QueryTriples):
             return result
+        if self.max_vector:
+            triples = list(result)
+            if len(triples) > self.max_vector:
+                raise StoreError(f"array in for vectored over max vector length {len(triples)} > {self.max_vector}")
+            result = iter(triples)
         capped = pyoxigraph.Store()
         capped.extend(pyoxigraph.Quad(t.subject, t.predicate, t.object) for t in itertools.islice(result, self.cap))
         return capped.query("CONSTRUCT WHERE { ?s ?p ?o }")
 
 
-def test_an_engine_that_caps_results_is_read_page_by_page(published, tmp_path):
-    """The canonical texts are complete whatever an engine's result size limit: the triples are paged, and no page
-    asks the engine to sort more rows than one answer holds (a graph of 3,000 triples, 6 times the cap)."""
+class FailingPastAVector(CappedEngine):
+    max_vector = 2 * CappedEngine.cap
+
+
+@pytest.mark.parametrize("engine", [CappedEngine, FailingPastAVector], ids=["caps-answers", "fails-past-a-vector"])
+def test_an_engine_that_caps_results_is_read_page_by_page(published, tmp_path, monkeypatch, engine):
+    """The canonical texts are complete whatever an engine's result size limit, whether it cuts answers or fails
+    on large ones: the triples are paged, and no page asks the engine to skip more rows than a page (a graph of
+    3,000 triples, 6 times the cap)."""
     _, own_store = published
     small = OxigraphStore(tmp_path / "store")
     small.publish(itertools.islice(own_store.quads(), 3000), "small")
-    capped = CappedEngine(tmp_path / "store")
+    monkeypatch.setattr(downloads, "PAGE_TRIPLES", CappedEngine.cap // 2)  # (the real one is for millions)
+    capped = engine(tmp_path / "store")
     whole = Canonical(tmp_path / "whole", small, small.version())
     paged = Canonical(tmp_path / "paged", capped, small.version())
     for key, produce in (("named-graphs.nq", named_graphs_producer), ("union.nt", union_producer)):

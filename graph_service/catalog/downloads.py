@@ -293,23 +293,35 @@ def _construct_page(store: GraphStore, query: str, out: BinaryIO, graph: bytes |
     return lines.lines
 
 
+#: Triples per page when an engine fails to answer a whole graph at once (Virtuoso past a million triples).
+PAGE_TRIPLES = 250_000
+
+
 def _construct_into(store: GraphStore, where: str, out: BinaryIO, graph: bytes | None = None) -> None:
     """Write ``CONSTRUCT { ?s ?p ?o } WHERE { where }`` as N-Triples (N-Quads in ``graph``).
 
-    An engine that caps result sizes (Virtuoso's ResultSetMaxRows) returns fewer triples than ``where`` matches:
-    then the triples are asked for again in pages, as many per page as half what the engine gave
-    (:func:`_construct_in_pages`).
+    An engine that caps result sizes (Virtuoso's ResultSetMaxRows) returns fewer triples than ``where`` matches,
+    and Virtuoso fails outright on a CONSTRUCT of more than a million triples ("array in for vectored over max
+    vector length 1000001 > 1000000"): then the triples are asked for again in pages (:func:`_construct_in_pages`)
+    of half what the engine gave, or of :data:`PAGE_TRIPLES` when it gave nothing but that error.
     """
     expected = _count(store, where)
     start = out.tell()
-    written = _construct_page(store, f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ {where} }}", out, graph)
+    try:
+        written: int | None = _construct_page(store, f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ {where} }}", out, graph)
+    except StoreError as error:
+        if expected <= PAGE_TRIPLES:
+            raise
+        log.info("reading %s triples page by page: the engine did not answer them at once (%s)", expected, error)
+        written = None
     if written == expected:
         return
     out.seek(start)
     out.truncate()
     if written == 0:
         raise StoreError(f"the engine returned no triple of {expected} for a download")
-    total = _construct_in_pages(store, where, out, graph, max(1, written // 2))
+    page = PAGE_TRIPLES if written is None else max(1, written // 2)
+    total = _construct_in_pages(store, where, out, graph, page)
     if total != expected:
         raise StoreError(f"the engine returned {total} of {expected} triples for a download, page by page")
 
@@ -318,9 +330,9 @@ def _construct_in_pages(store: GraphStore, where: str, out: BinaryIO, graph: byt
     """The triples of ``where`` in pages of at most ``page``; the number written.
 
     Triples with an IRI subject come in ranges of subjects (by their text), each range ending where the next
-    page would start, so that no query skips more than ``page`` rows: Virtuoso refuses an ``OFFSET`` whose rows
-    to sort pass a million ("max vector length"), which a graph of 10M triples needs with plain ``LIMIT``/``OFFSET``
-    paging. Blank-node subjects have no text every engine orders by: those few are paged by ``OFFSET``.
+    page would start, so that no query skips more than ``page`` rows (plain ``LIMIT``/``OFFSET`` paging over a graph
+    of 10M triples would make the engine sort millions of rows for the last pages). Blank-node subjects have no
+    text every engine orders by: those few are paged by ``OFFSET``.
     """
 
     def construct(condition: str) -> int:
