@@ -329,12 +329,24 @@ def _construct_into(store: GraphStore, where: str, out: BinaryIO, graph: bytes |
 def _construct_in_pages(store: GraphStore, where: str, out: BinaryIO, graph: bytes | None, page: int) -> int:
     """The triples of ``where`` in pages of at most ``page``; the number written.
 
-    Triples with an IRI subject come in ranges of subjects (by their text), each range ending where the next
-    page would start, so that no query skips more than ``page`` rows (plain ``LIMIT``/``OFFSET`` paging over a graph
-    of 10M triples would make the engine sort millions of rows for the last pages). Blank-node subjects have no
-    text every engine orders by: those few are paged by ``OFFSET``.
+    First one predicate at a time (``VALUES ?p``: an index lookup, no sorting; at 10M triples every predicate of
+    the cases graph holds less than a page). A predicate with more triples than a page comes in ranges of subjects
+    (by their text), each range ending where the next one starts, so that no query skips more than a page of rows
+    (plain ``LIMIT``/``OFFSET`` paging would make the engine sort millions of rows for the last pages, which
+    Virtuoso refuses past ``MaxSortedTopRows``); its blank-node subjects, which have no text every engine orders by,
+    are paged by ``OFFSET``.
     """
+    total = 0
+    for row in store.select(f"SELECT DISTINCT ?p WHERE {{ {where} }}"):
+        part = f"VALUES ?p {{ {row['p']} }} {where}"
+        if _count(store, part) <= page:
+            total += _construct_page(store, f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ {part} }}", out, graph)
+        else:
+            total += _construct_by_subject(store, part, out, graph, page)
+    return total
 
+
+def _construct_by_subject(store: GraphStore, where: str, out: BinaryIO, graph: bytes | None, page: int) -> int:
     def construct(condition: str) -> int:
         return _construct_page(store, f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ {where} {condition} }}", out, graph)
 

@@ -83,6 +83,9 @@ ThreadsPerQuery = 2
 ; 400,000 changed quads). VIRTUOSO_AFTER_IMAGE_LIMIT changes it (tests use a small one).
 TransactionAfterImageLimit = ${VIRTUOSO_AFTER_IMAGE_LIMIT:-1000000000}
 AsyncQueueMaxThreads = 10
+; ORDER BY with LIMIT/OFFSET may sort this many rows (a [Parameters] setting; default 10,000: deeper sorted pages
+; fail, and the downloads of graphs over a million triples are read in sorted pages of 250,000).
+MaxSortedTopRows = 1000000
 
 [HTTPServer]
 ServerPort = 127.0.0.1:$HTTP_PORT
@@ -97,7 +100,6 @@ ResultSetMaxRows = ${VIRTUOSO_RESULT_SET_MAX_ROWS:-1000000}
 ; No "anytime" partial answers: the service enforces its own time limit.
 MaxQueryExecutionTime = 0
 MaxQueryCostEstimationTime = 0
-MaxSortedTopRows = 1000000
 INI
 
 if [ ! -f "$DIR/db/virtuoso.db" ]; then
