@@ -58,6 +58,23 @@ def new_remote(engine: dict[str, str], **changes: object) -> RemoteStore:
     return store
 
 
+SCRIPTS = Path(__file__).resolve().parent.parent / "scripts" / "virtuoso"
+
+
+def start_private_virtuoso(directory: Path, **environment: str) -> dict[str, str]:
+    """Start (or start again) a Virtuoso of its own in ``directory``, with ``VIRTUOSO_*`` settings of start.sh;
+    its ``AIWATCH_REMOTE_*`` settings. Stop it with ``scripts/virtuoso/stop.sh directory``."""
+    started = subprocess.run(["bash", str(SCRIPTS / "start.sh"), str(directory)], capture_output=True, text=True,
+                             env={**os.environ, **environment})
+    assert started.returncode == 0, started.stderr[-2000:]
+    return {line.split("=", 1)[0].removeprefix("export "): line.split("=", 1)[1]
+            for line in started.stdout.splitlines() if line.startswith("export AIWATCH_REMOTE_")}
+
+
+def stop_private_virtuoso(directory: Path) -> None:
+    subprocess.run(["bash", str(SCRIPTS / "stop.sh"), str(directory)], capture_output=True)
+
+
 def engine_select(engine: dict[str, str], sparql: str) -> list[dict]:
     """A query straight to Virtuoso, bypassing the backend (sees every graph the engine has)."""
     answer = requests.post(engine["AIWATCH_REMOTE_QUERY_URL"], data={"query": sparql},
@@ -361,21 +378,13 @@ def test_two_service_processes_share_one_engine(remote_project_settings: Setting
 def test_a_bulk_loaded_publish_survives_an_engine_restart(tmp_path_factory: pytest.TempPathFactory) -> None:
     """Virtuoso's bulk loader writes without transaction log; the publish must still be durable."""
     directory = tmp_path_factory.mktemp("virtuoso-restart")
-    scripts = Path(__file__).resolve().parent.parent / "scripts" / "virtuoso"
-
-    def start() -> dict[str, str]:
-        started = subprocess.run(["bash", str(scripts / "start.sh"), str(directory)], capture_output=True, text=True)
-        assert started.returncode == 0, started.stderr[-2000:]
-        return {line.split("=", 1)[0].removeprefix("export "): line.split("=", 1)[1]
-                for line in started.stdout.splitlines() if line.startswith("export AIWATCH_REMOTE_")}
-
     try:
-        engine = start()
+        engine = start_private_virtuoso(directory)
         store = new_remote(engine)
         assert store.bulk_dir is not None
         store.publish(sample(), "before-restart")
-        subprocess.run(["bash", str(scripts / "stop.sh"), str(directory)], check=True, capture_output=True)
-        after = start()
+        subprocess.run(["bash", str(SCRIPTS / "stop.sh"), str(directory)], check=True, capture_output=True)
+        after = start_private_virtuoso(directory)
         assert after["AIWATCH_REMOTE_QUERY_URL"] == engine["AIWATCH_REMOTE_QUERY_URL"], "same ports again"
         reopened = RemoteStore.from_settings(remote_settings(Settings.from_env(environ={}), after,
                                                              remote_dataset=store.dataset))
@@ -384,7 +393,7 @@ def test_a_bulk_loaded_publish_survives_an_engine_restart(tmp_path_factory: pyte
         assert values(reopened, f"SELECT ?city WHERE {{ <{EX}report> <{EX}author>/<{EX}address>/<{EX}city> ?city }}"
                       ) == ["Ispra"]
     finally:
-        subprocess.run(["bash", str(scripts / "stop.sh"), str(directory)], capture_output=True)
+        stop_private_virtuoso(directory)
 
 
 @pytest.mark.slow
@@ -393,12 +402,7 @@ def test_the_engines_transaction_limit_bounds_a_republish_not_the_first_publish(
     publish of a dataset loads its graphs directly and commits only the record, so any size goes in; a republish
     changing more than the limit allows is rolled back whole, and the first version stays served."""
     directory = tmp_path_factory.mktemp("virtuoso-small-transactions")
-    scripts = Path(__file__).resolve().parent.parent / "scripts" / "virtuoso"
-    started = subprocess.run(["bash", str(scripts / "start.sh"), str(directory)], capture_output=True, text=True,
-                             env={**os.environ, "VIRTUOSO_AFTER_IMAGE_LIMIT": "200000"})
-    assert started.returncode == 0, started.stderr[-2000:]
-    engine = {line.split("=", 1)[0].removeprefix("export "): line.split("=", 1)[1]
-              for line in started.stdout.splitlines() if line.startswith("export AIWATCH_REMOTE_")}
+    engine = start_private_virtuoso(directory, VIRTUOSO_AFTER_IMAGE_LIMIT="200000")
 
     def statements(tag: str) -> list[Quad]:
         return [Quad(NamedNode(f"{EX}{tag}/{i}"), NamedNode(f"{EX}label"), Literal(f"{tag} number {i}"),
@@ -413,23 +417,18 @@ def test_the_engines_transaction_limit_bounds_a_republish_not_the_first_publish(
         assert store.version() == first and count(store) == 5_000
         assert values(store, f"SELECT ?l WHERE {{ <{EX}first/7> <{EX}label> ?l }}") == ["first number 7"]
     finally:
-        subprocess.run(["bash", str(scripts / "stop.sh"), str(directory)], capture_output=True)
+        stop_private_virtuoso(directory)
 
 
 @pytest.mark.slow
 def test_downloads_read_from_an_engine_that_caps_answers_are_complete(tmp_path_factory) -> None:
-    """A Virtuoso cutting every answer at 500 rows (its ResultSetMaxRows): a graph's dump is read in pages of
-    subjects (and blank-node subjects by OFFSET) and holds every triple, as read from the embedded store."""
+    """A Virtuoso cutting every answer at 500 rows (its ResultSetMaxRows): a graph's dump is read in pages (one
+    predicate, then ranges of subjects) and holds every triple, as read from the embedded store."""
     from graph_service.catalog.downloads import Canonical, named_graphs_producer
     from graph_service.store import OxigraphStore
 
     directory = tmp_path_factory.mktemp("virtuoso-capped")
-    scripts = Path(__file__).resolve().parent.parent / "scripts" / "virtuoso"
-    started = subprocess.run(["bash", str(scripts / "start.sh"), str(directory)], capture_output=True, text=True,
-                             env={**os.environ, "VIRTUOSO_RESULT_SET_MAX_ROWS": "500"})
-    assert started.returncode == 0, started.stderr[-2000:]
-    engine = {line.split("=", 1)[0].removeprefix("export "): line.split("=", 1)[1]
-              for line in started.stdout.splitlines() if line.startswith("export AIWATCH_REMOTE_")}
+    engine = start_private_virtuoso(directory, VIRTUOSO_RESULT_SET_MAX_ROWS="500")
     graph, label = NamedNode(f"{EX}graph/big"), NamedNode(f"{EX}label")
     quads = [Quad(NamedNode(f"{EX}hub"), label, Literal(f"part {i}"), graph) for i in range(300)]
     quads += [Quad(NamedNode(f"{EX}leaf/{i}"), label, Literal(f"leaf \"{i}\""), graph) for i in range(1_500)]
@@ -447,4 +446,4 @@ def test_downloads_read_from_an_engine_that_caps_answers_are_complete(tmp_path_f
         assert sorted(paged.read_bytes().splitlines()) == sorted(whole.read_bytes().splitlines())
     finally:
         embedded.close()
-        subprocess.run(["bash", str(scripts / "stop.sh"), str(directory)], capture_output=True)
+        stop_private_virtuoso(directory)
