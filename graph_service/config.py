@@ -16,6 +16,11 @@ from urllib.parse import urlsplit
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
+def origin_url(url: str) -> str:
+    """``url`` as an origin (or base) the service's IRIs start with: ending in ``/``."""
+    return url if url.endswith("/") else url + "/"
+
+
 def _default_shared_data() -> Path:
     return PROJECT_ROOT.parent / "shared" / "data"
 
@@ -128,8 +133,7 @@ class Settings:
     @property
     def prepared_origins(self) -> tuple[str, ...]:
         """The origins whose downloads ``load`` writes (each ending in ``/``): the base, then ``download_origins``."""
-        origins = (self.base_iri, *self.download_origins)
-        return tuple(dict.fromkeys(o if o.endswith("/") else o + "/" for o in origins))
+        return tuple(dict.fromkeys(origin_url(o) for o in (self.base_iri, *self.download_origins)))
 
     def replace(self, **changes: Any) -> Settings:
         """A copy with ``changes`` applied; ``None`` values are ignored so CLI options can pass through."""

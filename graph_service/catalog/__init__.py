@@ -17,7 +17,7 @@ from rdflib import Graph, URIRef
 from rdflib.namespace import DCTERMS
 from rdflib.term import Node
 
-from ..config import Settings
+from ..config import Settings, origin_url
 from ..store import GraphStore
 from ..web.iris import IriMapper
 from .build import CatalogueContext, build_catalogue_page, build_record_document, build_service_document
@@ -183,7 +183,7 @@ def prepare(settings: Settings, store: GraphStore, origins: Iterable[str] | None
     already. An origin left out is prepared in the background by the first server process serving it.
     """
     say = progress or (lambda _message: None)
-    origins = [o if o.endswith("/") else o + "/" for o in dict.fromkeys(origins or [settings.base_iri])]
+    origins = list(dict.fromkeys(origin_url(o) for o in origins or [settings.base_iri]))
     settings = settings.replace(download_origins=(*settings.download_origins, *origins))  # asked for: never refused
     try:
         for origin in origins:

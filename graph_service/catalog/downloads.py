@@ -134,8 +134,6 @@ def _locked(path: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-
-
 class Canonical:
     """The canonical texts of one data version (persistent IRIs), each written once and shared by every origin."""
 

@@ -564,7 +564,10 @@ class RemoteStore(GraphStore):
                 staging = {live: f"{self._prefix}/staging/{token}/{i}" for i, live in enumerate(names)}
                 staging[self._union_graph] = f"{self._prefix}/staging/{token}/union"
             record_staging = f"{self._prefix}/staging/{token}/record"
-            staged = [record_staging] if first else [*staging.values(), record_staging]
+            # What moves into a live graph at the switch (a first publish's graphs are in place already).
+            moves = {live: source for live, source in {**staging, self._prefix: record_staging}.items()
+                     if live != source}
+            staged = list(moves.values())
             published_at = datetime.now(UTC)
             record = [
                 Quad(self._record_graph, _DIGEST, Literal(digest), NamedNode(record_staging)),
@@ -572,7 +575,6 @@ class RemoteStore(GraphStore):
                      NamedNode(record_staging)),
                 *(Quad(self._record_graph, _GRAPH, NamedNode(g), NamedNode(record_staging)) for g in names),
             ]
-            moves = {self._prefix: record_staging} if first else {**staging, self._prefix: record_staging}
             try:
                 self._drop_staging(self._staging_graphs())  # left over by a crashed publish
                 if first:
@@ -613,11 +615,10 @@ class RemoteStore(GraphStore):
     def _drop_staging(self, graphs: Sequence[str]) -> None:
         if graphs:
             entries = " ".join(f"<{self._prefix}> <{_STAGING.value}> <{g}> ." for g in graphs)
-            self._update(" ;\n".join(f"DROP SILENT GRAPH <{g}>" for g in graphs)
-                         + f" ;\nDELETE DATA {{ GRAPH <{self._prefix}/staging-list> {{ {entries} }} }}")
+            self._update(f"{_drops(graphs)} ;\nDELETE DATA {{ GRAPH <{self._prefix}/staging-list> {{ {entries} }} }}")
 
     def _drop_graphs(self, graphs: Sequence[str]) -> None:
-        self._update(" ;\n".join(f"DROP SILENT GRAPH <{g}>" for g in graphs))
+        self._update(_drops(graphs))
 
     def _stage(self, data: Store, staging: dict[str, str], record: list[Quad], record_staging: str) -> dict[str, int]:
         """Copy every graph into its staging graph; returns the triple count each staging graph must have."""
@@ -764,6 +765,10 @@ class RemoteStore(GraphStore):
             logged_transaction=True,
         )
         self._record = None
+
+
+def _drops(graphs: Sequence[str]) -> str:
+    return " ;\n".join(f"DROP SILENT GRAPH <{g}>" for g in graphs)
 
 
 def _version_of(rows: list[dict[str, Any]]) -> DataVersion | None:
