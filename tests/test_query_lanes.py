@@ -53,11 +53,18 @@ def job(sparql: str) -> QueryJob:
 
 
 @pytest.fixture
-def executor(store, monkeypatch):
+def data_version() -> list[str]:
+    """The data version the executor sees (``[0]``), changed by a test as a publish would."""
+    return ["first"]
+
+
+@pytest.fixture
+def executor(store, monkeypatch, data_version):
     if not isinstance(store, OxigraphStore):
         pytest.fail("the embedded store is needed")
     monkeypatch.setenv("PYTHONPATH", str(TESTS_DIR))  # the query process imports HeldStore from this module
-    executor = ProcessExecutor(functools.partial(HeldStore, store.path), timeout_s=4.0, max_queries=4)
+    executor = ProcessExecutor(functools.partial(HeldStore, store.path), timeout_s=4.0, max_queries=4,
+                               data_version=lambda: data_version[0])
     yield executor
     executor.close()
 
@@ -146,3 +153,21 @@ def test_a_query_that_crashes_its_process_fails_and_the_others_it_was_running_ar
     assert isinstance(outcomes["crasher"], QueryFailed) and "cannot evaluate it" in str(outcomes["crasher"])
     assert b"true" in outcomes["bystander"].body
     assert b"true" in executor.run(job("ASK { ?s ?p ?o }")).body and executor.pids() != [first_process]
+
+
+def test_a_query_that_crashed_the_engine_is_refused_unrun_until_the_data_changes(executor, data_version):
+    crasher = job("ASK { ?s ?p ?o } #crash")
+    with pytest.raises(QueryFailed, match="cannot evaluate it"):
+        executor.run(crasher)
+    executor.run(job("ASK {}"))
+    [process] = executor.pids()
+
+    with pytest.raises(QueryFailed, match="cannot evaluate it"):
+        executor.run(crasher)  # asked again: refused without running, so nothing crashed
+    assert executor.pids() == [process]
+    assert b"true" in executor.run(job("ASK { ?s ?p ?o }")).body  # other queries still run
+
+    data_version[0] = "second"  # new data: the query may not crash any more, so it runs (and crashes) again
+    with pytest.raises(QueryFailed, match="cannot evaluate it"):
+        executor.run(crasher)
+    assert executor.pids() != [process]

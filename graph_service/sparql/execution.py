@@ -15,9 +15,10 @@ of their own time limit (:class:`ProcessExecutor`). A process can also end by it
 engine panic (0.5.13 does on ``ORDER BY`` over numbers mixed with strings, e.g. every triple of the 1M benchmark
 data by ``?o``); nobody can tell which of the queries it was running did it, so each is run again once in
 a process of its own: the others get their answers, the culprit crashes only itself (or runs into its time limit)
-and is refused (docs/upstream-reports.md). A cheap query pays only the round trip of the job and its answer over a
-local socket (a 10-row SELECT on the project data: 0.27 ms through a lane against 0.10 ms in-process); starting a
-process (interpreter + store opening, ~0.2 s) happens once, and after a kill.
+and is refused, then refused unrun when asked again over the same data (docs/upstream-reports.md). A cheap query
+pays only the round trip of the job and its answer over a local socket (a 10-row SELECT on the project data:
+0.27 ms through a lane against 0.10 ms in-process); starting a process (interpreter + store opening, ~0.2 s)
+happens once, and after a kill.
 
 Other backends (a remote SPARQL engine) do their work elsewhere: they run in the request thread and rely on the
 engine's own time limit (:class:`InProcessExecutor`).
@@ -26,6 +27,7 @@ engine's own time limit (:class:`InProcessExecutor`).
 from __future__ import annotations
 
 import atexit
+import hashlib
 import logging
 import os
 import socket
@@ -33,6 +35,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Protocol
@@ -46,6 +49,12 @@ log = logging.getLogger(__name__)
 _STARTUP_TIMEOUT_S = 60.0
 #: Times a query ended by another query's cancellation is sent again before it fails (each within its own limit).
 _RESENDS = 3
+#: Queries that crashed the engine even alone, remembered per web process (32-byte digests) and refused unrun.
+_KNOWN_CRASHERS = 1024
+_CRASHER = ("The query engine stopped while evaluating this query, twice, the second time running it alone: it "
+            "cannot evaluate it (a defect of the engine, not of the query; one known cause is ORDER BY over values "
+            "mixing numbers and strings). The other queries were answered; this query is refused without running "
+            "until the data changes.")
 
 
 class QueryExecutor(Protocol):
@@ -169,17 +178,27 @@ class QueryProcess:
 
 class ProcessExecutor:
     """Queries of this web process in one :class:`QueryProcess`: at most ``max_queries`` at once, each within
-    ``timeout_s``; a new process replaces a killed one on the next query."""
+    ``timeout_s``; a new process replaces a killed one on the next query.
 
-    def __init__(self, open_store: Callable[[], GraphStore], timeout_s: float, max_queries: int) -> None:
+    A query found to crash the engine (:meth:`_run_alone`) is refused without running when asked again over the
+    same data (``data_version``): each crash costs a process start for it and for every query running beside it,
+    and a client retrying it would pay them again and again (a crash depends on the data: new data, new try)."""
+
+    def __init__(self, open_store: Callable[[], GraphStore], timeout_s: float, max_queries: int,
+                 data_version: Callable[[], object] = lambda: None) -> None:
         self._open_store = open_store
         self.timeout_s = timeout_s
         self._slots = threading.BoundedSemaphore(max(1, max_queries))
         self._process: QueryProcess | None = None
         self._lock = threading.Lock()
+        self._data_version = data_version
+        self._crashers: OrderedDict[bytes, None] = OrderedDict()
+        self._crashers_lock = threading.Lock()  # (not the start lock: a process start takes ~0.2 s)
         atexit.register(self.close)
 
     def run(self, job: QueryJob) -> QueryOutcome:
+        if self._crashers and self._is_known_crasher(job):  # (a readlink per query only once one is known)
+            raise QueryFailed(_CRASHER)
         # Under `serve` there are as many slots as request threads, so this never waits: requests beyond the
         # threads queue in gunicorn's accept queue, first come first served, and that wait does not count against
         # their time limit. Only a server with more threads than slots (the --dev server) can find every slot
@@ -215,12 +234,25 @@ class ProcessExecutor:
         try:
             return process.run(job, left, self.timeout_s)
         except _Crashed:
-            raise QueryFailed("The query engine stopped while evaluating this query, twice, the second time running "
-                              "it alone: it cannot evaluate it (a defect of the engine, not of the query; one known "
-                              "cause is ORDER BY over values mixing numbers and strings). The other queries were "
-                              "answered.") from None
+            self._remember_crasher(job)
+            raise QueryFailed(_CRASHER) from None
         finally:
             process.kill()
+
+    def _crasher_key(self, job: QueryJob) -> bytes:
+        return hashlib.sha256(repr((self._data_version(), job)).encode()).digest()
+
+    def _is_known_crasher(self, job: QueryJob) -> bool:
+        key = self._crasher_key(job)
+        with self._crashers_lock:
+            return key in self._crashers
+
+    def _remember_crasher(self, job: QueryJob) -> None:
+        key = self._crasher_key(job)
+        with self._crashers_lock:
+            self._crashers[key] = None
+            while len(self._crashers) > _KNOWN_CRASHERS:
+                self._crashers.popitem(last=False)
 
     def _current(self) -> QueryProcess:
         with self._lock:  # one start at a time: threads arriving meanwhile wait for the same new process
@@ -249,7 +281,7 @@ def executor_for(store: GraphStore, timeout_s: float, max_queries: int) -> Query
     opener = store_opener(store)
     if opener is None:
         return InProcessExecutor(store)
-    return ProcessExecutor(opener, timeout_s, max_queries)
+    return ProcessExecutor(opener, timeout_s, max_queries, data_version=store.version)
 
 
 class ExecutorHolder:
