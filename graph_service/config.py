@@ -95,6 +95,9 @@ class Settings:
     #: per data version (~0.5 GB each at a million triples); a further origin's catalogue states no byte sizes or
     #: checksums and its ``/download`` answers 421.
     max_download_origins: int = 4
+    #: Seconds each query the service sends to write downloads may run on a remote engine (the clients' queries have
+    #: ``query_timeout_s``): at 10M triples a CSV column takes ~50 s from Virtuoso. The embedded store limits none.
+    download_query_timeout_s: float = 1800.0
     #: Host names requests may name in ``Host`` (a leading dot admits subdomains, ``*`` any host); others get a 400.
     #: Empty (default): ``localhost``, ``127.0.0.1`` and the hosts of the base IRI, of ``download_origins`` and of
     #: ``host``. Each origin served has IRIs of its own, so its own answers, pages and downloads on disk.

@@ -45,6 +45,7 @@ from store_contract import (
 
 from graph_service.config import Settings
 from graph_service.store import GraphStore, StoreError, open_store
+from graph_service.store.base import QueryTimedOut
 from graph_service.store.remote import RemoteStore
 from graph_service.store.virtuoso_sparql import iri_tests_for_virtuoso
 
@@ -169,6 +170,20 @@ def test_queries_the_engine_cannot_run_and_an_engine_that_is_down(virtuoso: dict
         down.version()
     with pytest.raises(StoreError, match="did not answer"):
         down.query("SELECT * WHERE { ?s ?p ?o }")
+
+
+STREAMED_JOIN = "SELECT * WHERE { ?s ?p ?o . ?s ?q ?x } LIMIT 50000"
+
+
+def test_an_answer_the_engine_cut_short_at_the_time_limit_is_a_timeout(remote_store: GraphStore) -> None:
+    """Virtuoso stops a query at the time limit we send it and returns what it has: with a 200 and ``X-SQL-State``,
+    or, once results were streaming, with a 500 whose body is the partial answer then its error line ("S1TAT ...
+    query interrupted by result timeout": a CSV download at 10M triples met it). Neither is passed on."""
+    hurried = remote_store.with_query_time_limit(0.001)  # Virtuoso's least: 1 ms
+    assert remote_store.timeout_s >= 1
+    with pytest.raises(QueryTimedOut, match="stopped it: .*interrupted by result timeout"):
+        hurried.query(STREAMED_JOIN)  # results streaming for more than 1 ms: the 500 kind
+    assert len(remote_store.select(STREAMED_JOIN)) == 50_000  # within the store's own limit
 
 
 def test_a_query_with_its_own_from_clause_gets_exactly_that_dataset(virtuoso: dict[str, str]) -> None:
@@ -349,6 +364,31 @@ def test_the_catalogue_and_a_csv_download_over_the_remote_backend(
 
 
 @pytest.mark.slow
+def test_downloads_over_the_remote_backend_have_a_time_limit_of_their_own(
+        remote_project_settings: Settings, remote_store: GraphStore, tmp_path: Path) -> None:
+    """Writing a download sends the engine queries far longer than a client's (a CSV column at 10M triples: ~50 s
+    from Virtuoso, which cut it at the clients' 30 s: the 10M benchmark's downloads over Virtuoso failed): they
+    are read within ``download_query_timeout_s``. (At the project's size they end before Virtuoso checks even a
+    1 ms limit, so the limit they are read with is checked too.)"""
+    from graph_service.catalog.downloads import DownloadCache
+    from graph_service.web import create_app
+    from graph_service.web.iris import IriMapper
+
+    settings = remote_project_settings.replace(store_path=tmp_path, query_timeout_s=0.001)
+    hurried = remote_store.with_query_time_limit(settings.query_timeout_s)  # the clients' queries: 1 ms
+    with pytest.raises(QueryTimedOut):
+        hurried.query(STREAMED_JOIN)
+    cache = DownloadCache.of(settings, hurried, IriMapper(settings.base_iri, "http://localhost/"))
+    assert cache.store.timeout_s == settings.download_query_timeout_s == 1800
+    download = create_app(settings, hurried).test_client().get("/download/dataset/pstw.csv")
+    assert download.status_code == 200, download.text[:2000]
+    rows = list(csv.DictReader(io.StringIO(download.text)))
+    cases = ("SELECT (COUNT(*) AS ?n) WHERE { ?c <https://w3id.org/aiwatch/def/aiwatch#sourceDataset> "
+             "<https://w3id.org/aiwatch/id/dataset/pstw> }")
+    assert len(rows) == int(remote_store.select(cases)[0]["n"].value) > 1000
+    assert all(row["title"] for row in rows)
+
+
 def test_two_service_processes_share_one_engine(remote_project_settings: Settings, remote_store: GraphStore) -> None:
     """Two `graph-service serve` processes (as on two hosts) over one Virtuoso; `graph-service load` on a third."""
     environment = {**settings_environment(remote_project_settings), "AIWATCH_REMOTE_REFRESH_S": "0.2"}

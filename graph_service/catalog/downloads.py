@@ -597,9 +597,9 @@ class DownloadCache:
     @classmethod
     def of(cls, settings: Settings, store: GraphStore, mapper: IriMapper) -> DownloadCache:
         """The files of the published data version at ``mapper``'s origin, in the configured store folder (at most
-        ``max_download_origins`` origins besides those ``load`` prepares)."""
-        return cls(settings.store_path / "downloads", store, mapper, origin_limit=settings.max_download_origins,
-                   unlimited=settings.prepared_origins)
+        ``max_download_origins`` origins besides those ``load`` prepares), read with the downloads' time limit."""
+        return cls(settings.store_path / "downloads", store.with_query_time_limit(settings.download_query_timeout_s),
+                   mapper, origin_limit=settings.max_download_origins, unlimited=settings.prepared_origins)
 
     def ready(self) -> bool:
         """Whether every file of this data version and origin is written (one ``stat``)."""

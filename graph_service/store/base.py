@@ -147,6 +147,12 @@ class GraphStore(ABC):
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release files or connections."""
 
+    def with_query_time_limit(self, seconds: float) -> GraphStore:
+        """This store, its queries limited to ``seconds`` (the service's own long reads, e.g. writing downloads)
+        instead of the clients' time limit; the default (the embedded store) limits none of the service's own
+        reads (clients' queries are limited by the killable query processes, graph_service.sparql.execution)."""
+        return self
+
     def worker_opener(self) -> Callable[[], GraphStore] | None:
         """A picklable callable opening this same store in another process, so that the SPARQL face can run
         queries in worker processes it kills at the time limit; ``None`` (default): queries run in the calling

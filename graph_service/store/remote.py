@@ -56,12 +56,15 @@ embedded store uses (Oxigraph canonicalises numbers, booleans, dates; Virtuoso a
 keeps ``xsd:int``); Virtuoso's ``nodeID://`` blank node labels become plain labels; solutions of queries without
 ORDER BY come sorted (Virtuoso's order changes between runs of one query; the faces' ETags promise the same
 bytes); its error texts lose the echoed query; the query time limit is Virtuoso's own (``timeout`` parameter: the
-engine stops the work), and an answer cut short by it (``X-SQL-State``) or not back in time raises
-:class:`~.base.QueryTimedOut` instead of passing on a partial answer.
+engine stops the work), and an answer cut short by it (``X-SQL-State`` of a 200, or a 500 whose partial answer
+ends in its "S1TAT" error line) or not back in time raises :class:`~.base.QueryTimedOut` instead of passing on a
+partial answer. The service's own long reads (writing downloads) get a limit of their own
+(:meth:`RemoteStore.with_query_time_limit`).
 """
 
 from __future__ import annotations
 
+import copy
 import io
 import json
 import math
@@ -274,6 +277,12 @@ class RemoteStore(GraphStore):
             timeout_s=settings.query_timeout_s,
             refresh_s=settings.remote_refresh_s,
         )
+
+    def with_query_time_limit(self, seconds: float) -> RemoteStore:
+        """The same engine, connections and dataset, with its own time limit for queries."""
+        limited = copy.copy(self)
+        limited.timeout_s = seconds
+        return limited
 
     # -- reading ---------------------------------------------------------------------------------------------
 
@@ -493,9 +502,14 @@ class RemoteStore(GraphStore):
             response = wrapper.query().response
             body = response.read()
         except urllib.error.HTTPError as error:
-            message = _engine_message(error.read())
+            state, message = _engine_error(error.read())
             if error.code == 400:
                 raise SyntaxError(f"the SPARQL engine refused the query: {message}") from None
+            if state == _CUT_SHORT:  # a 500 once results were streaming: partial answer, then this
+                if time_limited:
+                    raise QueryTimedOut(self.timeout_s, f"the SPARQL engine stopped it: {message}") from None
+                raise StoreError(f"the SPARQL engine stopped the query at its time limit ({message}); partial "
+                                 "answers are not passed on") from None
             raise StoreError(f"SPARQL engine at {self.query_url}: {message or f'HTTP {error.code}'}") from None
         except SPARQLWrapperException as error:
             raise StoreError(f"SPARQL engine at {self.query_url}: {error}") from None
@@ -521,7 +535,7 @@ class RemoteStore(GraphStore):
             with self._opener.open(request, timeout=timeout) as response:
                 return response.read()
         except urllib.error.HTTPError as error:
-            raise StoreError(f"{url} answered HTTP {error.code}: {_engine_message(error.read())}") from None
+            raise StoreError(f"{url} answered HTTP {error.code}: {_engine_error(error.read())[1]}") from None
         except (urllib.error.URLError, OSError) as error:
             raise StoreError(f"{url} did not answer: {_reason(error)}") from None
 
@@ -941,11 +955,22 @@ def _json_term(term: dict[str, str], canonical: dict[tuple[str, str], Literal]) 
     return term
 
 
-def _engine_message(body: bytes) -> str:
-    """The engine's error text without the query Virtuoso echoes after it."""
+#: Virtuoso's error line: ``Virtuoso <SQL state> Error <code>: <text>``.
+_VIRTUOSO_ERROR = re.compile(r"Virtuoso (\w+) Error [^:\s]*:\s*")
+#: The SQL state of an answer Virtuoso cut short at its time limit (an "anytime" query): in ``X-SQL-State`` of a
+#: 200, or, once results were streaming, in the error line a 500 writes after them.
+_CUT_SHORT = "S1TAT"
+
+
+def _engine_error(body: bytes) -> tuple[str, str]:
+    """The SQL state of Virtuoso's error line ("" if none) and the engine's error text, without the query Virtuoso
+    echoes after it nor a partial answer written before it."""
     text = body.decode("utf-8", errors="replace").split("\n\nSPARQL query:", 1)[0]
-    text = re.sub(r"^\s*Virtuoso \w+ Error \w+:\s*", "", text)
-    return " ".join(text.split())[:1000]
+    errors = list(_VIRTUOSO_ERROR.finditer(text))
+    state = ""
+    if errors:  # (the last one: a partial answer before it may hold any text)
+        state, text = errors[-1].group(1), text[errors[-1].end():]
+    return state, " ".join(text.split())[:1000]
 
 
 def _reason(error: BaseException) -> str:
