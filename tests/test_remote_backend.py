@@ -181,8 +181,9 @@ def test_an_answer_the_engine_cut_short_at_the_time_limit_is_a_timeout(remote_st
     query interrupted by result timeout": a CSV download at 10M triples met it). Neither is passed on."""
     hurried = remote_store.with_query_time_limit(0.001)  # Virtuoso's least: 1 ms
     assert remote_store.timeout_s >= 1
-    with pytest.raises(QueryTimedOut, match="stopped it: .*interrupted by result timeout"):
-        hurried.query(STREAMED_JOIN)  # results streaming for more than 1 ms: the 500 kind
+    with pytest.raises(QueryTimedOut, match="the SPARQL engine stopped it") as stopped:
+        hurried.query(STREAMED_JOIN)  # results streaming for more than 1 ms: the 500 kind, as a rule
+    assert '"bindings"' not in str(stopped.value), "Virtuoso's text, not the partial answer written before it"
     assert len(remote_store.select(STREAMED_JOIN)) == 50_000  # within the store's own limit
 
 
