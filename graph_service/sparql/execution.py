@@ -35,12 +35,12 @@ import subprocess
 import sys
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Protocol
 
 from ..store.base import GraphStore
+from .cache import VersionedCache, version_key
 from .jobs import EndpointBusy, QueryFailed, QueryJob, QueryOutcome, QueryTimeout
 from .serialization import execute
 
@@ -49,7 +49,7 @@ log = logging.getLogger(__name__)
 _STARTUP_TIMEOUT_S = 60.0
 #: Times a query ended by another query's cancellation is sent again before it fails (each within its own limit).
 _RESENDS = 3
-#: Queries that crashed the engine even alone, remembered per web process (32-byte digests) and refused unrun.
+#: Queries that crashed the engine even alone, remembered per web process and data version, refused unrun.
 _KNOWN_CRASHERS = 1024
 _CRASHER = ("The query engine stopped while evaluating this query, twice, the second time running it alone: it "
             "cannot evaluate it (a defect of the engine, not of the query; one known cause is ORDER BY over values "
@@ -185,19 +185,20 @@ class ProcessExecutor:
     and a client retrying it would pay them again and again (a crash depends on the data: new data, new try)."""
 
     def __init__(self, open_store: Callable[[], GraphStore], timeout_s: float, max_queries: int,
-                 data_version: Callable[[], object] = lambda: None) -> None:
+                 data_version: Callable[[], str] = lambda: "") -> None:
         self._open_store = open_store
         self.timeout_s = timeout_s
         self._slots = threading.BoundedSemaphore(max(1, max_queries))
         self._process: QueryProcess | None = None
         self._lock = threading.Lock()
         self._data_version = data_version
-        self._crashers: OrderedDict[bytes, None] = OrderedDict()
-        self._crashers_lock = threading.Lock()  # (not the start lock: a process start takes ~0.2 s)
+        #: Digests of the jobs that crashed the engine, of the current data version (a bound on their number).
+        self._crashers: VersionedCache[bool] = VersionedCache(lambda _: 1, max_bytes=_KNOWN_CRASHERS)
         atexit.register(self.close)
 
     def run(self, job: QueryJob) -> QueryOutcome:
-        if self._crashers and self._is_known_crasher(job):  # (a readlink per query only once one is known)
+        # (the data version, a readlink, is read only once a crasher is known)
+        if len(self._crashers) and self._crashers.get(self._data_version(), _digest(job)):
             raise QueryFailed(_CRASHER)
         # Under `serve` there are as many slots as request threads, so this never waits: requests beyond the
         # threads queue in gunicorn's accept queue, first come first served, and that wait does not count against
@@ -234,25 +235,12 @@ class ProcessExecutor:
         try:
             return process.run(job, left, self.timeout_s)
         except _Crashed:
-            self._remember_crasher(job)
+            version, key = self._data_version(), _digest(job)
+            if self._crashers.get(version, key) is None:  # (the lookup moves the memo to this data version)
+                self._crashers.put(version, key, True)
             raise QueryFailed(_CRASHER) from None
         finally:
             process.kill()
-
-    def _crasher_key(self, job: QueryJob) -> bytes:
-        return hashlib.sha256(repr((self._data_version(), job)).encode()).digest()
-
-    def _is_known_crasher(self, job: QueryJob) -> bool:
-        key = self._crasher_key(job)
-        with self._crashers_lock:
-            return key in self._crashers
-
-    def _remember_crasher(self, job: QueryJob) -> None:
-        key = self._crasher_key(job)
-        with self._crashers_lock:
-            self._crashers[key] = None
-            while len(self._crashers) > _KNOWN_CRASHERS:
-                self._crashers.popitem(last=False)
 
     def _current(self) -> QueryProcess:
         with self._lock:  # one start at a time: threads arriving meanwhile wait for the same new process
@@ -281,7 +269,12 @@ def executor_for(store: GraphStore, timeout_s: float, max_queries: int) -> Query
     opener = store_opener(store)
     if opener is None:
         return InProcessExecutor(store)
-    return ProcessExecutor(opener, timeout_s, max_queries, data_version=store.version)
+    return ProcessExecutor(opener, timeout_s, max_queries, data_version=lambda: version_key(store))
+
+
+def _digest(job: QueryJob) -> bytes:
+    """Names a job in 32 bytes (its text may be a megabyte)."""
+    return hashlib.sha256(repr(job).encode()).digest()
 
 
 class ExecutorHolder:
