@@ -84,7 +84,7 @@ ThreadsPerQuery = 2
 TransactionAfterImageLimit = ${VIRTUOSO_AFTER_IMAGE_LIMIT:-1000000000}
 AsyncQueueMaxThreads = 10
 ; ORDER BY with LIMIT/OFFSET may sort this many rows (a [Parameters] setting; default 10,000: deeper sorted pages
-; fail, and the downloads of graphs over a million triples are read in sorted pages of 250,000).
+; fail, and the downloads of graphs over a million triples find their pages' ends 250,000 sorted rows deep).
 MaxSortedTopRows = 1000000
 
 [HTTPServer]
