@@ -111,6 +111,14 @@ class Settings:
     #: Number of old store versions kept on disk after a publish (readers may still hold them open).
     keep_versions: int = 2
 
+    def __post_init__(self) -> None:
+        # A relative folder means the working directory's, once: Flask's send_file would resolve it against the
+        # package folder instead, and every download would be missing.
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, Path) and not value.is_absolute():
+                object.__setattr__(self, f.name, value.absolute())
+
     @property
     def source_dirs(self) -> tuple[Path, ...]:
         """Folders whose RDF files are loaded, each file one named graph."""

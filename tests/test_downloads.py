@@ -39,7 +39,7 @@ from graph_service.catalog.downloads import (
     version_directory_name,
     wait_for_background,
 )
-from graph_service.config import PROJECT_ROOT
+from graph_service.config import PROJECT_ROOT, Settings
 from graph_service.namespaces import SPDX
 from graph_service.store import OxigraphStore, StoreError
 from graph_service.web import create_app
@@ -211,6 +211,23 @@ def test_a_download_at_an_unprepared_origin_is_written_on_demand(published, app)
     assert (URIRef("http://127.0.0.1:5002/id/report/jrc126501"), DCTERMS.title, None) in described
     import base64
     assert response.headers["Digest"] == "sha-256=" + base64.b64encode(hashlib.sha256(body).digest()).decode()
+
+
+def test_a_store_named_by_a_relative_path_serves_its_downloads(published, monkeypatch):
+    """``AIWATCH_STORE_PATH=var/store`` means the working directory's folder: Flask's send_file resolves a relative
+    file against the package folder, so every download answered 500 before the settings made the path absolute."""
+    own_settings, own_store = published
+    monkeypatch.chdir(own_settings.store_path.parent)
+    relative = Settings.from_env(environ={"AIWATCH_STORE_PATH": own_settings.store_path.name},
+                                 project_root=own_settings.project_root, base_iri=own_settings.base_iri)
+    assert relative.store_path == own_settings.store_path
+    prepare(own_settings, own_store, [PREPARED])
+    monkeypatch.chdir(PROJECT_ROOT / "graph_service")  # a server started elsewhere keeps the folder named at start
+    application = create_app(relative, own_store)
+    response = application.test_client().get("/download/report/jrc126501.ttl")
+    assert response.status_code == 200
+    assert (URIRef(PREPARED + "id/report/jrc126501"), DCTERMS.title, None) in Graph().parse(
+        data=response.get_data(), format="turtle")
 
 
 def test_origins_beyond_the_limit_get_a_catalogue_but_no_files(published, tmp_path):
