@@ -80,6 +80,31 @@ def test_quality_page_and_dqv(client):
         int(v) == 200 for v in dqv.objects(None, DQV.value) if v.datatype and v.datatype.endswith("integer"))
 
 
+def test_the_assessment_runs_once_per_data_version_origin_and_format(settings, store, monkeypatch):
+    """It requests every URL of the catalogue and validates it (seconds at 10M triples): a repeat is served kept."""
+    from graph_service.web import catalog as catalog_face
+    from graph_service.web import create_app
+
+    runs: list[str] = []
+    assess = catalog_face.assess_catalogue
+
+    def counted(catalogue, checker, *args):
+        runs.append(checker.origin)
+        return assess(catalogue, checker, *args)
+
+    monkeypatch.setattr(catalog_face, "assess_catalogue", counted)
+    client = create_app(settings, store).test_client()
+    first = client.get("/catalog/quality.ttl")
+    again = client.get("/catalog/quality.ttl")
+    assert first.status_code == again.status_code == 200 and again.data == first.data
+    assert again.headers["ETag"] == first.headers["ETag"]
+    assert runs == ["http://localhost/"]
+    assert b"Excellent" in client.get("/catalog/quality").data  # another format: assessed for it
+    elsewhere = client.get("/catalog/quality.ttl", base_url="http://127.0.0.1:5003")  # its own IRIs and URLs
+    assert runs == ["http://localhost/", "http://localhost/", "http://127.0.0.1:5003/"]
+    assert b"http://127.0.0.1:5003/" in elsewhere.data and b"http://localhost/" not in elsewhere.data
+
+
 @pytest.mark.parametrize("args", [[], ["--format", "ttl"]])
 def test_quality_command(settings, store, args):
     result = CliRunner().invoke(main, ["--store", str(settings.store_path), "quality", *args])

@@ -248,6 +248,20 @@ def record(kind: str, key: str) -> Response:
 @blueprint.get("/catalog/quality.<suffix>")
 def quality(suffix: str | None = None) -> Response:
     fmt = _choose_format(suffix, html_first=True)
+    # The assessment requests every URL of the catalogue and validates it with the DCAT-AP shapes (5 s at 10M
+    # triples): kept per data version, origin and format, like VoID.
+    pages: VersionedCache[tuple[bytes, str]] = current_app.extensions[_PAGES]
+    version, key = version_key(context.store()), ("quality", request.host_url, fmt.name)
+    stored = pages.get(version, key)
+    if stored is None:
+        stored = _assessed(fmt)
+        if version_key(context.store()) == version:
+            pages.put(version, key, stored)
+    return _finish(Response(stored[0], content_type=stored[1]), None, None)
+
+
+def _assessed(fmt: Format) -> tuple[bytes, str]:
+    """The MQA assessment of the catalogue at the request's origin, as ``fmt`` (body, content type)."""
     settings = context.settings()
     catalogue = _catalogue(wait_for_downloads=True)
     checker = UrlChecker(request.host_url, wsgi_status_of(current_app))
@@ -258,9 +272,9 @@ def quality(suffix: str | None = None) -> Response:
     if fmt is PAGE_FORMAT:
         html = render_template("catalog/quality.html", results=results, dimensions=DIMENSIONS, max_points=MAX_POINTS,
                                shapes_used=shapes_used, formats=RDF_FORMATS)
-        return _finish(Response(html, content_type=PAGE_FORMAT.content_type), None, None)
-    document = URIRef(_url_with("/catalog/quality"))
-    return _rdf_response(to_dqv(results, document, shapes_used), fmt, None, None)
+        return html.encode(), PAGE_FORMAT.content_type
+    dqv = to_dqv(results, URIRef(_url_with("/catalog/quality")), shapes_used)
+    return dqv.serialize(format=fmt.rdflib_name, encoding="utf-8"), fmt.content_type
 
 
 # ---------------------------------------------------------------------------------------------------------------
