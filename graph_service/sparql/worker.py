@@ -18,6 +18,7 @@ import threading
 import time
 from multiprocessing.connection import Connection
 
+from .. import memory
 from ..store.base import GraphStore
 from .jobs import QueryError, QueryFailed
 from .serialization import execute
@@ -56,16 +57,18 @@ def serve_lane(store: GraphStore, lane: Connection) -> None:
                 job = lane.recv()
             except (EOFError, OSError):
                 return
+            started = time.monotonic()
             try:
                 outcome = execute(store, job)
             except QueryError as error:
                 lane.send(("error", error))
-                continue
             except Exception as error:  # noqa: BLE001 - any failure becomes an answer, the worker stays up
                 lane.send(("error", QueryFailed(f"The query failed: {type(error).__name__}: {error}")))
-                continue
-            lane.send(("ok", outcome.format_name, outcome.rows))
-            lane.send_bytes(outcome.body)
+            else:
+                lane.send(("ok", outcome.format_name, outcome.rows))
+                lane.send_bytes(outcome.body)
+                del outcome  # its bytes are freed before the pages are given back
+            memory.after_work(time.monotonic() - started)
 
 
 def _start_lane(store: GraphStore, lane: Connection) -> None:

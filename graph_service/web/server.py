@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
+from .. import memory
 from ..config import Settings
 
 
@@ -30,7 +32,20 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
         "accesslog": None,  # the app logs each request once, as JSON (graph_service.web.access_log)
         "limit_request_line": 8190,  # gunicorn's most: GET queries up to ~8 KB (longer ones: POST)
         "preload_app": False,  # each worker opens the store itself, read-only
+        "pre_request": _note_start,
+        "post_request": _release_after_costly_request,
     }
+
+
+def _note_start(worker: Any, req: Any) -> None:
+    req.aiwatch_started = time.monotonic()
+
+
+def _release_after_costly_request(worker: Any, req: Any, environ: dict, resp: Any) -> None:
+    """A worker gives back what a costly request took (graph_service.memory), once it is answered."""
+    started = getattr(req, "aiwatch_started", None)
+    if started is not None:
+        memory.after_work(time.monotonic() - started)
 
 
 class _GunicornApp(BaseApplication):
