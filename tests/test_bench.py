@@ -58,6 +58,10 @@ def test_quick_benchmark_reports_every_workload_with_numbers(tmp_path):
     assert re.search(rf"server memory after the portal workloads: \*\*PSS {NUMBER} MB\*\*", text)
     assert "| `deref-ttl` |" in text.split("Long queries and cheap ones")[1]
     assert (tmp_path / "work" / "results.json").exists()
+    # Each server's origin is a port of this run that no later run serves: its copy of the data is removed with it.
+    written = [p for p in (tmp_path / "work").glob("store-*/downloads/*/*") if re.fullmatch("[0-9a-f]{12}", p.name)]
+    assert written == []
+    assert list((tmp_path / "work").glob("store-*/downloads/*/canonical"))  # what any origin's files start from
 
 
 def test_sizes_are_read_as_people_write_them():

@@ -562,7 +562,7 @@ class _Checksummed(io.RawIOBase):
         self.out.flush()
 
 
-def _origin_directory_name(origin: str) -> str:
+def origin_directory_name(origin: str) -> str:
     return hashlib.sha256(origin.encode()).hexdigest()[:12]
 
 
@@ -588,8 +588,8 @@ class DownloadCache:
         self.mapper = mapper
         self.root = root
         self.version_dir = root / version_directory_name(self.version)
-        self.directory = self.version_dir / _origin_directory_name(mapper.public_base)
-        self._unlimited = frozenset(_origin_directory_name(origin) for origin in unlimited)
+        self.directory = self.version_dir / origin_directory_name(mapper.public_base)
+        self._unlimited = frozenset(origin_directory_name(origin) for origin in unlimited)
         self.origin_limit = None if self.directory.name in self._unlimited else origin_limit
         self.sources = Sources(store, mapper, Canonical(self.version_dir / "canonical", store, self.version),
                                self.directory / _WORK)
