@@ -1,12 +1,11 @@
 """Giving back the memory a costly request took, once it is answered.
 
 glibc's ``malloc`` keeps the pages a process freed for its next allocations (in one arena per thread), so a server
-process only ever grows to the peak of its costliest request: at 10M triples a browse page not cached yet left
-~300 MB with a worker, the service description's statistics 1.6 GB, and a long query its sort with the query
-process. ``malloc_trim(0)`` hands every free page back to the system (~40 ms for a 600 MB heap, measured), so the
-processes serving after a costly request hold what they keep (caches, the store's tables), not their peak. Only
-requests that took long are followed by it: they are the ones that can take much memory, and a cheap request pays
-nothing.
+process only ever grows to the peak of its costliest request: at 10M triples, eight browse pages not cached yet
+left ~600 MB with a worker (~300 MB of it free), a long query its sort with the query process. ``malloc_trim(0)``
+hands every free page back to the system (~40 ms for a 600 MB heap, measured), so the processes serving after a
+costly request hold what they keep (caches, the store's tables), not their peak. Only requests that took long are
+followed by it: they are the ones that can take much memory, and a cheap request pays nothing.
 """
 
 from __future__ import annotations
