@@ -23,6 +23,7 @@ assessment counts byte sizes).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from flask import Blueprint, Response, abort, current_app, render_template, request, send_file
@@ -250,14 +251,14 @@ def quality(suffix: str | None = None) -> Response:
     fmt = _choose_format(suffix, html_first=True)
     # The assessment requests every URL of the catalogue and validates it with the DCAT-AP shapes (5 s at 10M
     # triples): kept per data version, origin and format, like VoID.
+    body, content_type = _per_data_version(("quality", request.host_url, fmt.name), lambda: _assessed(fmt))
+    return _finish(Response(body, content_type=content_type), None, None)
+
+
+def _per_data_version(key: tuple[str, ...], build: Callable[[], tuple[bytes, str]]) -> tuple[bytes, str]:
+    """``build()`` (a body and its content type) once per data version, kept with this process's catalogue pages."""
     pages: VersionedCache[tuple[bytes, str]] = current_app.extensions[_PAGES]
-    version, key = version_key(context.store()), ("quality", request.host_url, fmt.name)
-    stored = pages.get(version, key)
-    if stored is None:
-        stored = _assessed(fmt)
-        if version_key(context.store()) == version:
-            pages.put(version, key, stored)
-    return _finish(Response(stored[0], content_type=stored[1]), None, None)
+    return pages.answer(lambda: version_key(context.store()), key, build)[0]
 
 
 def _assessed(fmt: Format) -> tuple[bytes, str]:
@@ -319,16 +320,13 @@ def void(suffix: str | None = None) -> Response:
         fmt = RDF_FORMATS[0]
     # Aggregates over every triple: computed once per data version (catalog.void.stored_void), and each
     # serialisation kept per origin and format like the catalogue pages.
-    pages: VersionedCache[tuple[bytes, str]] = current_app.extensions[_PAGES]
-    version, key = version_key(context.store()), ("void", request.host_url, fmt.name)
-    stored = pages.get(version, key)
-    if stored is None:
+    def build() -> tuple[bytes, str]:
         catalogue = Catalogue(context.store(), context.settings(), iris.mapper())
         body = rewrite(catalogue.void(), catalogue.mapper).serialize(format=fmt.rdflib_name, encoding="utf-8")
-        stored = (body, fmt.content_type)
-        if version_key(context.store()) == version:
-            pages.put(version, key, stored)
-    return _finish(Response(stored[0], content_type=stored[1]), None, None)
+        return body, fmt.content_type
+
+    body, content_type = _per_data_version(("void", request.host_url, fmt.name), build)
+    return _finish(Response(body, content_type=content_type), None, None)
 
 
 @blueprint.get("/sitemap.xml")
