@@ -506,10 +506,7 @@ class RemoteStore(GraphStore):
             if error.code == 400:
                 raise SyntaxError(f"the SPARQL engine refused the query: {message}") from None
             if state == _CUT_SHORT:  # a 500 once results were streaming: partial answer, then this
-                if time_limited:
-                    raise QueryTimedOut(self.timeout_s, f"the SPARQL engine stopped it: {message}") from None
-                raise StoreError(f"the SPARQL engine stopped the query at its time limit ({message}); partial "
-                                 "answers are not passed on") from None
+                raise self._cut_short(message, time_limited) from None
             raise StoreError(f"SPARQL engine at {self.query_url}: {message or f'HTTP {error.code}'}") from None
         except SPARQLWrapperException as error:
             raise StoreError(f"SPARQL engine at {self.query_url}: {error}") from None
@@ -519,11 +516,16 @@ class RemoteStore(GraphStore):
             raise StoreError(f"SPARQL engine at {self.query_url} did not answer: {_reason(error)}") from None
         state = response.headers.get("X-SQL-State")
         if state:  # Virtuoso's "anytime" answer: cut short at its time limit, and says so only in headers
-            if time_limited:
-                raise QueryTimedOut(self.timeout_s, f"the SPARQL engine stopped it: {state}")
-            raise StoreError(f"the SPARQL engine stopped the query at its time limit ({state}); "
-                             "partial answers are not passed on")
+            raise self._cut_short(state, time_limited)
         return body, response.headers.get("Server", "")
+
+    def _cut_short(self, detail: str, time_limited: bool) -> StoreError:
+        """What an answer the engine cut short at its time limit raises: a time-out for a query with the limit,
+        else an error; never the partial answer."""
+        if time_limited:
+            return QueryTimedOut(self.timeout_s, f"the SPARQL engine stopped it: {detail}")
+        return StoreError(f"the SPARQL engine stopped the query at its time limit ({detail}); partial answers are "
+                          "not passed on")
 
     def _post(self, url: str, body: bytes, content_type: str, params: dict[str, str] | None = None,
               accept: str = "*/*", timeout: float | None = None) -> bytes:
